@@ -1,0 +1,14 @@
+namespace ActorSocket.Protocol.PubSub;
+
+/// <summary>The client operations of the <c>/pubsub</c> protocol.</summary>
+public enum PubSubOp
+{
+    /// <summary><c>{"op":"subscribe","topic":...}</c></summary>
+    Subscribe,
+
+    /// <summary><c>{"op":"unsubscribe","topic":...}</c></summary>
+    Unsubscribe,
+
+    /// <summary><c>{"op":"publish","topic":...,"data":...}</c></summary>
+    Publish,
+}
