@@ -123,7 +123,7 @@ public sealed partial class WebSocketCodec
             return false;
         }
 
-        if (_deflate is not null && payload.Length >= _options.Deflate.MinimumSize && payload.Length <= MaxCompressible)
+        if (_deflate is not null && !payload.IsEmpty && payload.Length >= _options.Deflate.MinimumSize && payload.Length <= MaxCompressible)
         {
             _compressed ??= new PooledBuffer();
             _deflater ??= new Deflater(OutgoingContextTakeover, _options.Deflate.CompressionLevel);

@@ -37,16 +37,18 @@ internal sealed class Deflater : IDisposable
             _stream ??= new DeflateStream(_sink, new ZLibCompressionOptions { CompressionLevel = _level }, leaveOpen: true);
             _stream.Write(message);
             _stream.Flush();
-            if (!_contextTakeover)
-            {
-                // A fresh stream per message is the only reset DeflateStream offers.
-                _stream.Dispose();
-                _stream = null;
-            }
         }
         finally
         {
             _sink.Target = null;
+        }
+
+        if (!_contextTakeover)
+        {
+            // A fresh stream per message is the only reset DeflateStream offers; the final block
+            // that disposing writes goes nowhere.
+            _stream.Dispose();
+            _stream = null;
         }
 
         int written = destination.Length - before;
@@ -99,7 +101,7 @@ internal sealed class Deflater : IDisposable
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-        public override void Write(ReadOnlySpan<byte> buffer) =>
-            (Target ?? throw new InvalidOperationException("No compression target.")).Write(buffer);
+        // Without a target (while the stream is disposed) output is discarded.
+        public override void Write(ReadOnlySpan<byte> buffer) => Target?.Write(buffer);
     }
 }

@@ -62,6 +62,12 @@ internal sealed class Inflater : IDisposable
     public InflateResult Inflate(ReadOnlySpan<byte> compressed, int maxOutput)
     {
         ReleaseOutput();
+        if (compressed.IsEmpty)
+        {
+            // The trailer alone is not a whole block; an empty payload is an empty message.
+            return InflateResult.Ok;
+        }
+
         _limit = maxOutput;
         var bits = new BitReader(compressed, Trailer);
         InflateResult result = DecodeBlocks(ref bits);
