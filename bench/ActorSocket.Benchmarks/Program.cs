@@ -1,1 +1,3 @@
-System.Console.WriteLine();
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(ActorSocket.Benchmarks.CodecBenchmarks).Assembly).Run(args);

@@ -327,6 +327,10 @@ internal sealed class Inflater : IDisposable
             }
 
             length -= fromWindow;
+            if (length == 0)
+            {
+                return InflateResult.Ok;
+            }
         }
 
         int from = _outputLength - distance;

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need when it is missing, then runs every test project.
+# Prints a closing line "N passed, N failed" and exits non-zero when any test fails.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# (Nothing beyond the .NET SDK is needed yet; Debian packages for end-to-end clients are added here.)
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test ActorSocket.sln -c Release 2>&1 | tee "$log" || status=$?
+
+# Sum the per-assembly summaries ("Passed!  - Failed: 0, Passed: 204, ...").
+read -r passed failed < <(awk '
+  /(Passed|Failed)! +- +Failed:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") { gsub(",", "", $(i+1)); f += $(i+1) }
+      if ($i == "Passed:") { gsub(",", "", $(i+1)); p += $(i+1) }
+    }
+  }
+  END { print p + 0, f + 0 }' "$log")
+echo "${passed} passed, ${failed} failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi
