@@ -1,2 +1,34 @@
-// The daemon lands with the issue "The daemon"; until then the executable only names itself.
-Console.WriteLine("actorsocket " + typeof(ActorSocket.Protocol.WebSocketCodec).Assembly.GetName().Version);
+using ActorSocket.Gateway;
+using ActorSocket.Gateway.Configuration;
+using Akka.Configuration;
+using Microsoft.Extensions.Hosting;
+
+CommandLineOptions options;
+Config config;
+try
+{
+    options = CommandLineOptions.Parse(args);
+    if (options.Help)
+    {
+        Console.WriteLine(CommandLineOptions.Usage);
+        return 0;
+    }
+
+    config = GatewayConfig.Load(options);
+    GatewayOptions.From(config); // validate before anything starts
+}
+catch (Exception error) when (error is ArgumentException or ConfigurationException or FormatException)
+{
+    Console.Error.WriteLine("actorsocket: " + error.Message);
+    return 2;
+}
+
+if (options.PrintConfig)
+{
+    Console.WriteLine(config.GetConfig("actorsocket").Root.ToString(indent: 2));
+    return 0;
+}
+
+using IHost host = GatewayHost.Build(config);
+await host.RunAsync();
+return 0;

@@ -57,6 +57,10 @@ public sealed class HttpResponse
         return new HttpResponse(statusCode, all, Encoding.UTF8.GetBytes(text + "\n"));
     }
 
+    /// <summary>A copy of this response with one more header line.</summary>
+    public HttpResponse WithHeader(string name, string value) =>
+        new(StatusCode, [.. Headers, new KeyValuePair<string, string>(name, value)], Body, ReasonPhrase);
+
     /// <summary>The first value of header <paramref name="name"/> (case-insensitive), or null.</summary>
     public string? GetHeader(string name)
     {

@@ -135,7 +135,7 @@ public static class WebSocketHandshake
     }
 
     private static IReadOnlyList<KeyValuePair<string, string>> UpgradeHeaders { get; } =
-        [new("Upgrade", "websocket"), new("Connection", "Upgrade"), new("Sec-WebSocket-Version", SupportedVersion)];
+        [new("Upgrade", "websocket"), new("Sec-WebSocket-Version", SupportedVersion)];
 
     private static string? SelectSubProtocol(IReadOnlyList<string> offered, IReadOnlyList<string> supported)
     {

@@ -1,0 +1,140 @@
+using System.Buffers;
+using ActorSocket.Actors.Handlers;
+using ActorSocket.Protocol;
+using ActorSocket.Protocol.Http;
+using Akka.Actor;
+using Microsoft.Extensions.Logging;
+
+namespace ActorSocket.Actors.Connections;
+
+public sealed partial class ConnectionActor
+{
+    private byte[]? _head;
+    private int _headLength;
+    private HttpRequest? _request;
+
+    private void OnHandshakeData(ReadOnlySpan<byte> data)
+    {
+        _head ??= ArrayPool<byte>.Shared.Rent(Settings.Http.MaxHeadBytes + Settings.ReadBufferSize);
+        data.CopyTo(_head.AsSpan(_headLength));
+        _headLength += data.Length;
+
+        HttpParseStatus status = HttpRequestParser.TryParse(_head.AsSpan(0, _headLength), Settings.Http, out HttpRequest? request, out HttpResponse? error, out int consumed);
+        switch (status)
+        {
+            case HttpParseStatus.Incomplete:
+                return;
+            case HttpParseStatus.Invalid:
+                _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} sent a malformed request: {Status} {Problem}", _id, _remote, error!.StatusCode, System.Text.Encoding.UTF8.GetString(error.Body.Span).TrimEnd());
+                Respond(error);
+                return;
+        }
+
+        _request = request!;
+        if (_overCapacity)
+        {
+            Respond(HttpResponse.Text(503, "the server is at its connection limit"));
+            return;
+        }
+
+        if (_shuttingDown)
+        {
+            Respond(HttpResponse.Text(503, "the server is shutting down"));
+            return;
+        }
+
+        Route? route = _context.Routes.Find(_request.Path);
+        if (route is null)
+        {
+            Task<HttpResponse>? answer = _request.IsWebSocketUpgrade ? null : _context.Http.TryHandle(_request);
+            if (answer is null)
+            {
+                Respond(HttpResponse.Text(404, "no route for " + _request.Path));
+                return;
+            }
+
+            _state = State.Responding;
+            answer.PipeTo(Self, success: response => new HttpAnswered(response), failure: _ => new HttpAnswered(HttpResponse.Text(500, "internal error")));
+            return;
+        }
+
+        HandshakeDecision decision = WebSocketHandshake.Decide(_request, route.Handshake);
+        if (!decision.IsAccepted)
+        {
+            Respond(decision.Response);
+            return;
+        }
+
+        Accept(route, decision, consumed);
+    }
+
+    private void Accept(Route route, HandshakeDecision decision, int consumed)
+    {
+        Timers.Cancel(nameof(HandshakeTimeout));
+        _context.Metrics.Handshakes.WithLabels("101").Inc();
+        _raw = new ArrayBufferWriter<byte>(256);
+        decision.Response.WriteTo(_raw);
+        _codec = new WebSocketCodec(Role.Server, Settings.Codec, decision.Deflate);
+        _state = State.Open;
+        _opened = true;
+        _context.Metrics.OpenConnections.Inc();
+        _info = new ConnectionInfo(_id, _request!, _transport.RemoteEndPoint, decision.SubProtocol, decision.Deflate is not null, _transport.IsSecure, DateTimeOffset.UtcNow);
+        _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} opened {Path}", _id, _remote, _request!.Path);
+
+        Timers.StartPeriodicTimer(nameof(PingTick), PingTick.Instance, Settings.PingInterval);
+        _handler = Context.ActorOf(route.HandlerProps(_info), "handler");
+        Context.Watch(_handler);
+        _handler.Tell(new Handler.Connected(_info, Self));
+
+        // Frames the client sent right behind its request (the 101 still goes out first).
+        if (_headLength > consumed)
+        {
+            _codec.ReceiveData(_head.AsSpan(consumed, _headLength - consumed));
+            ReturnHead();
+            ProcessEvents();
+        }
+
+        ReturnHead();
+        Flush();
+    }
+
+    /// <summary>Sends a plain HTTP response, then closes the connection.</summary>
+    private void Respond(HttpResponse response)
+    {
+        Timers.Cancel(nameof(HandshakeTimeout));
+        ReturnHead();
+        _context.Metrics.Handshakes.WithLabels(response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        _raw = new ArrayBufferWriter<byte>(256 + response.Body.Length);
+        response.WithHeader("Connection", "close").WriteTo(_raw);
+        _state = State.Responding;
+        _closeWhenFlushed = true;
+        Flush();
+    }
+
+    private void OnHandshakeTimeout()
+    {
+        if (_state is not (State.Starting or State.Handshaking))
+        {
+            return;
+        }
+
+        // A slowloris client: drop it without an answer, and report it.
+        _transport.Abort();
+        _reported = true;
+        Report(Termination(TerminationCause.HandshakeTimeout, CloseCode.AbnormalClosure, "handshake not completed in " + Settings.HandshakeTimeout.TotalSeconds + " s"));
+        Context.Stop(Self);
+    }
+
+    private void ReturnHead()
+    {
+        if (_head is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_head);
+            _head = null;
+            _headLength = 0;
+        }
+    }
+
+    private void LogTlsFailure(Exception error) =>
+        _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} failed the TLS handshake: {Problem}", _id, _remote, error.Message);
+}

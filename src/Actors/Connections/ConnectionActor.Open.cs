@@ -1,0 +1,217 @@
+using ActorSocket.Actors.Handlers;
+using ActorSocket.Protocol;
+using Akka.Actor;
+using Microsoft.Extensions.Logging;
+
+namespace ActorSocket.Actors.Connections;
+
+public sealed partial class ConnectionActor
+{
+    private WebSocketCodec? _codec;
+    private ConnectionInfo? _info;
+    private IActorRef? _handler;
+    private Exception? _handlerFailure;
+    private bool _opened;
+    private bool _awaitingPong;
+    private bool _shuttingDown;
+    private int _pingCount;
+    private CloseCode _sentCode = CloseCode.NormalClosure;
+    private string _sentReason = string.Empty;
+    private TerminationCause _closeCause = TerminationCause.Closed;
+    private bool _closeInitiated;
+
+    private void ProcessEvents()
+    {
+        WebSocketCodec codec = _codec!;
+        while (codec.TryReadEvent(out WebSocketEvent ev))
+        {
+            switch (ev.Kind)
+            {
+                case WebSocketEventKind.Text:
+                    _messagesIn++;
+                    _context.Metrics.MessagesIn.Inc();
+                    _handler?.Tell(new Handler.TextMessage(ev.Payload.ToArray()));
+                    break;
+                case WebSocketEventKind.Binary:
+                    _messagesIn++;
+                    _context.Metrics.MessagesIn.Inc();
+                    _handler?.Tell(new Handler.BinaryMessage(ev.Payload.ToArray()));
+                    break;
+                case WebSocketEventKind.Pong:
+                    _awaitingPong = false;
+                    Timers.Cancel(nameof(PongTimeout));
+                    break;
+                case WebSocketEventKind.Ping:
+                    break; // the codec queued the pong
+                case WebSocketEventKind.Close:
+                    // The peer's close frame; the codec queued ours in answer if we had not sent one.
+                    if (!_closeInitiated)
+                    {
+                        _sentCode = ev.CloseCode;
+                        _sentReason = ev.Reason ?? string.Empty;
+                    }
+
+                    break;
+                case WebSocketEventKind.Failed:
+                    _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} broke the protocol: {CloseCode} {Problem}", _id, _remote, (int)ev.CloseCode, ev.Reason);
+                    _sentCode = ev.CloseCode;
+                    _sentReason = ev.Reason ?? string.Empty;
+                    _closeCause = TerminationCause.ProtocolError;
+                    break;
+                case WebSocketEventKind.ConnectionLost:
+                    break; // handled by OnReadEnded
+            }
+        }
+
+        if (codec.State == CodecState.Closed && _state is State.Open or State.Closing)
+        {
+            // Both close frames exchanged, or the connection failed: send what is queued, then close.
+            _state = State.Closing;
+            _closeWhenFlushed = true;
+        }
+
+        Flush();
+    }
+
+    private void OnCommand(Connection.ICommand command)
+    {
+        if (_state is not (State.Open or State.Closing) || _codec!.CloseSent)
+        {
+            return; // sending after close is a race, not an error
+        }
+
+        bool sent;
+        switch (command)
+        {
+            case Connection.SendText text:
+                sent = _codec.SendText(text.Utf8.Span);
+                break;
+            case Connection.SendBinary binary:
+                sent = _codec.SendBinary(binary.Data.Span);
+                break;
+            case Connection.SendEncodedFrame frame:
+                sent = _codec.SendEncodedFrame(frame.Frame);
+                break;
+            case Connection.Close close:
+                StartClose(close.Code, close.Reason ?? string.Empty, TerminationCause.Closed);
+                return;
+            default:
+                return;
+        }
+
+        if (sent)
+        {
+            _messagesOut++;
+            _context.Metrics.MessagesOut.Inc();
+        }
+
+        if (_codec.OutgoingLength + _inflight > Settings.MaxOutboundBytes)
+        {
+            OnSlowConsumer();
+            return;
+        }
+
+        Flush();
+    }
+
+    private void OnSlowConsumer()
+    {
+        _context.Logger.LogWarning("Connection {ConnectionId} from {RemoteAddress} is a slow consumer: more than {MaxOutboundBytes} bytes queued; closing with 1008", _id, _remote, Settings.MaxOutboundBytes);
+        // What is queued will never be read in time; only the close frame goes out.
+        _codec!.ConsumeOutgoing(_codec.OutgoingLength);
+        StartClose(CloseCode.PolicyViolation, "slow consumer", TerminationCause.SlowConsumer);
+    }
+
+    private void StartClose(CloseCode code, string reason, TerminationCause cause)
+    {
+        if (_codec is null || _codec.CloseSent)
+        {
+            return;
+        }
+
+        _sentCode = code;
+        _sentReason = reason;
+        _closeCause = cause;
+        _closeInitiated = true;
+        _codec.SendClose(code, reason);
+        _state = _codec.State == CodecState.Closed ? State.Closing : _state;
+        Timers.StartSingleTimer(nameof(CloseTimeout), CloseTimeout.Instance, Settings.CloseTimeout);
+        Flush();
+    }
+
+    private void OnPingTick()
+    {
+        if (_state != State.Open || _awaitingPong || _codec!.CloseSent)
+        {
+            return;
+        }
+
+        Span<byte> payload = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(payload, ++_pingCount);
+        _codec.SendPing(payload);
+        _awaitingPong = true;
+        Timers.StartSingleTimer(nameof(PongTimeout), PongTimeout.Instance, Settings.PingTimeout);
+        Flush();
+    }
+
+    private void OnPongTimeout()
+    {
+        if (!_awaitingPong || _state is not (State.Open or State.Closing))
+        {
+            return;
+        }
+
+        // The peer is unresponsive: tell it why if the socket still takes bytes, but do not wait.
+        if (!_codec!.CloseSent)
+        {
+            _codec.SendClose(CloseCode.InternalError, "keepalive ping timeout");
+            Flush();
+        }
+
+        EndAbnormally(TerminationCause.KeepaliveTimeout, CloseCode.InternalError, "keepalive ping timeout");
+    }
+
+    private void OnCloseTimeout()
+    {
+        if (_state is State.Open or State.Closing)
+        {
+            EndAbnormally(_shuttingDown ? TerminationCause.Shutdown : TerminationCause.CloseTimeout, CloseCode.AbnormalClosure, "close handshake not completed in " + Settings.CloseTimeout.TotalSeconds + " s");
+        }
+    }
+
+    private void OnShutdown()
+    {
+        _shuttingDown = true;
+        switch (_state)
+        {
+            case State.Open:
+                StartClose(CloseCode.GoingAway, "server shutting down", TerminationCause.Closed);
+                break;
+            case State.Starting or State.Handshaking:
+                Context.Stop(Self);
+                break;
+        }
+    }
+
+    private void OnHandlerTerminated()
+    {
+        Context.Unwatch(_handler);
+        _handler = null;
+        if (_state == State.Ending)
+        {
+            Finish();
+            return;
+        }
+
+        if (_handlerFailure is not null)
+        {
+            _context.Logger.LogError(_handlerFailure, "Handler of connection {ConnectionId} on {Path} failed; closing with 1011", _id, _request?.Path);
+            StartClose(CloseCode.InternalError, "handler failed", TerminationCause.HandlerFailed);
+        }
+        else
+        {
+            // RFC 6455 7.4.1: 1000, "the purpose for which the connection was established has been fulfilled".
+            StartClose(CloseCode.NormalClosure, string.Empty, TerminationCause.Closed);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Buffers;
+using Akka.Actor;
+
+namespace ActorSocket.Actors.Connections;
+
+public sealed partial class ConnectionActor
+{
+    private ArrayBufferWriter<byte>? _raw;
+    private bool _sending;
+    private int _inflight;
+    private bool _closeWhenFlushed;
+
+    /// <summary>
+    /// Starts a send of everything queued unless one is in flight: at most one send at a time, and
+    /// frames queued meanwhile go out together in the next one (write coalescing).
+    /// </summary>
+    private void Flush()
+    {
+        while (!_sending && _state != State.Ending && _state != State.Lingering)
+        {
+            int length;
+            byte[] buffer;
+            if (_raw is { WrittenCount: > 0 })
+            {
+                length = _raw.WrittenCount;
+                buffer = ArrayPool<byte>.Shared.Rent(length);
+                _raw.WrittenSpan.CopyTo(buffer);
+                _raw = null;
+            }
+            else if (_codec is { OutgoingLength: > 0 })
+            {
+                length = _codec.OutgoingLength;
+                buffer = ArrayPool<byte>.Shared.Rent(length);
+                _codec.PeekOutgoing().CopyTo(buffer);
+                _codec.ConsumeOutgoing(length);
+            }
+            else
+            {
+                if (_closeWhenFlushed)
+                {
+                    CloseTransport();
+                }
+
+                return;
+            }
+
+            _sending = true;
+            _inflight = length;
+            ValueTask write;
+            try
+            {
+                write = _transport.WriteAsync(buffer.AsMemory(0, length), _cancellation.Token);
+            }
+            catch (Exception error)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                _sending = false;
+                OnWriteFailed(error);
+                return;
+            }
+
+            if (write.IsCompletedSuccessfully)
+            {
+                // The common case: the socket took it all at once; no message round trip needed.
+                ArrayPool<byte>.Shared.Return(buffer);
+                OnWritten(length);
+                continue;
+            }
+
+            IActorRef self = Self;
+            write.AsTask().ContinueWith(
+                task => self.Tell(task.IsCompletedSuccessfully ? new Written(buffer, length) : new WriteFailed(buffer, task.Exception?.GetBaseException() ?? new OperationCanceledException())),
+                TaskContinuationOptions.ExecuteSynchronously);
+            return;
+        }
+    }
+
+    private void OnWritten(int length)
+    {
+        _sending = false;
+        _inflight = 0;
+        _bytesOut += length;
+        _context.Metrics.BytesOut.Inc(length);
+    }
+
+    private void OnWriteFailed(Exception error)
+    {
+        switch (_state)
+        {
+            case State.Open or State.Closing:
+                EndAbnormally(TerminationCause.WriteFailed, Protocol.CloseCode.AbnormalClosure, error.Message);
+                break;
+            case State.Ending or State.Lingering:
+                break;
+            default:
+                Context.Stop(Self);
+                break;
+        }
+    }
+
+    /// <summary>Everything is sent and the connection is done: end our side and wait for the peer's FIN.</summary>
+    private void CloseTransport()
+    {
+        _closeWhenFlushed = false;
+        Timers.Cancel(nameof(CloseTimeout));
+        _transport.ShutdownSend();
+        State previous = _state;
+        _state = State.Lingering;
+        // Reading on until the peer's FIN keeps the kernel from resetting the connection while the
+        // peer still reads our last bytes; a short deadline bounds it.
+        Timers.StartSingleTimer(nameof(LingerTimeout), LingerTimeout.Instance, TimeSpan.FromSeconds(2));
+        _lingerFrom = previous;
+    }
+
+    private void FinishLinger()
+    {
+        if (_state != State.Lingering)
+        {
+            return;
+        }
+
+        Timers.Cancel(nameof(LingerTimeout));
+        _transport.Dispose();
+        if (_lingerFrom is State.Open or State.Closing)
+        {
+            EndNormally(_closeCause, _sentCode, _sentReason);
+        }
+        else
+        {
+            Context.Stop(Self);
+        }
+    }
+}

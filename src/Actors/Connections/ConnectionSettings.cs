@@ -1,0 +1,39 @@
+using ActorSocket.Protocol;
+using ActorSocket.Protocol.Http;
+
+namespace ActorSocket.Actors.Connections;
+
+/// <summary>Per-connection limits and timers. Every default carries its reason.</summary>
+public sealed record ConnectionSettings
+{
+    /// <summary>Codec limits (maximum message size, compression).</summary>
+    public WebSocketCodecOptions Codec { get; init; } = WebSocketCodecOptions.Default;
+
+    /// <summary>HTTP request head bounds.</summary>
+    public HttpParserOptions Http { get; init; } = HttpParserOptions.Default;
+
+    /// <summary>Time from accept to a complete handshake. 10 s: a slowloris client is dropped; a real one needs milliseconds.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Interval between keepalive pings. 20 s, the websockets default: under common 30-60 s proxy idle timeouts.</summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a ping may wait for its pong before the connection is closed with 1011. 20 s, the websockets default.</summary>
+    public TimeSpan PingTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long our close frame may wait for the peer's before TCP is dropped. 10 s, as websockets' close_timeout.</summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Bytes queued for one client (in flight plus waiting) before it is closed with 1008 slow
+    /// consumer. 4 MiB: a full-size message in flight and three more queued; a client that falls
+    /// further behind will not catch up, and its backlog must not grow without bound.
+    /// </summary>
+    public int MaxOutboundBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Size of a read, rented only while data is there. 16 KiB: one TLS record; larger reads buy little.</summary>
+    public int ReadBufferSize { get; init; } = 16 * 1024;
+
+    /// <summary>How long a handler may take to finish after its connection ended before it is stopped. 5 s.</summary>
+    public TimeSpan HandlerDrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

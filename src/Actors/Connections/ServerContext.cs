@@ -1,0 +1,24 @@
+using System.Net.Sockets;
+using ActorSocket.Actors.Handlers;
+using ActorSocket.Actors.Http;
+using ActorSocket.Actors.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace ActorSocket.Actors.Connections;
+
+/// <summary>Everything the connection actors of one server share.</summary>
+/// <param name="Settings">Per-connection limits and timers.</param>
+/// <param name="Routes">WebSocket routes.</param>
+/// <param name="Http">Plain HTTP routes.</param>
+/// <param name="Metrics">Prometheus metrics.</param>
+/// <param name="Logger">Where connection events are logged.</param>
+/// <param name="MaxConnections">Connections served at once; over it a client gets 503.</param>
+/// <param name="TransportFactory">Wraps an accepted socket (plain or TLS).</param>
+public sealed record ServerContext(
+    ConnectionSettings Settings,
+    RouteTable Routes,
+    IHttpEndpoints Http,
+    ServerMetrics Metrics,
+    ILogger Logger,
+    int MaxConnections,
+    Func<Socket, ITransport> TransportFactory);

@@ -1,0 +1,33 @@
+using System.Text;
+using ActorSocket.Protocol;
+
+namespace ActorSocket.Actors.Handlers;
+
+/// <summary>Commands a handler sends to its connection actor.</summary>
+/// <remarks>Commands after the connection started closing are dropped: sending after close is a race, not an error.</remarks>
+public static class Connection
+{
+    /// <summary>Marker of connection commands.</summary>
+    public interface ICommand;
+
+    /// <summary>Sends a text message.</summary>
+    /// <param name="Utf8">The message as UTF-8; the memory is not modified and must not be modified after sending.</param>
+    public sealed record SendText(ReadOnlyMemory<byte> Utf8) : ICommand
+    {
+        /// <summary>A text message from a string.</summary>
+        public static SendText From(string text) => new(Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>Sends a binary message.</summary>
+    /// <param name="Data">The message bytes; must not be modified after sending.</param>
+    public sealed record SendBinary(ReadOnlyMemory<byte> Data) : ICommand;
+
+    /// <summary>Sends a complete frame encoded beforehand (the encode-once fan-out path).</summary>
+    /// <param name="Frame">An unmasked server frame, shared and never modified.</param>
+    public sealed record SendEncodedFrame(byte[] Frame) : ICommand;
+
+    /// <summary>Starts the close handshake.</summary>
+    /// <param name="Code">The close code, one allowed on the wire.</param>
+    /// <param name="Reason">At most 123 UTF-8 bytes.</param>
+    public sealed record Close(CloseCode Code, string? Reason = null) : ICommand;
+}

@@ -1,0 +1,36 @@
+using ActorSocket.Actors.Connections;
+using ActorSocket.Protocol.Http;
+using Akka.Actor;
+
+namespace ActorSocket.Actors.Handlers;
+
+/// <summary>A WebSocket route: a path and the handler that serves each connection on it.</summary>
+/// <param name="Path">The exact request path, such as <c>/echo</c>.</param>
+/// <param name="HandlerProps">Creates the handler actor for one connection.</param>
+/// <param name="Handshake">Subprotocols, compression and extra headers for the handshake.</param>
+public sealed record Route(string Path, Func<ConnectionInfo, Props> HandlerProps, HandshakeOptions Handshake);
+
+/// <summary>Routes by exact path.</summary>
+public sealed class RouteTable
+{
+    private readonly Dictionary<string, Route> _routes;
+
+    /// <summary>Creates a table; a path may appear once.</summary>
+    public RouteTable(IEnumerable<Route> routes)
+    {
+        _routes = new Dictionary<string, Route>(StringComparer.Ordinal);
+        foreach (Route route in routes)
+        {
+            if (!_routes.TryAdd(route.Path, route))
+            {
+                throw new ArgumentException("Route " + route.Path + " is defined twice.", nameof(routes));
+            }
+        }
+    }
+
+    /// <summary>Every route.</summary>
+    public IEnumerable<Route> Routes => _routes.Values;
+
+    /// <summary>The route for <paramref name="path"/>, or null.</summary>
+    public Route? Find(string path) => _routes.GetValueOrDefault(path);
+}

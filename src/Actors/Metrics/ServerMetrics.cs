@@ -1,0 +1,61 @@
+using ActorSocket.Actors.Connections;
+using Prometheus;
+
+namespace ActorSocket.Actors.Metrics;
+
+/// <summary>
+/// The server's Prometheus metrics, in a registry of their own so that several servers can live in
+/// one process (tests). Counters are thread-safe and cheap to increment.
+/// </summary>
+public sealed class ServerMetrics
+{
+    /// <summary>Creates the metrics in a new registry.</summary>
+    public ServerMetrics()
+    {
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        OpenConnections = factory.CreateGauge("actorsocket_connections_open", "WebSocket connections open now.");
+        AcceptedConnections = factory.CreateCounter("actorsocket_connections_accepted_total", "TCP connections accepted.");
+        Handshakes = factory.CreateCounter("actorsocket_handshakes_total", "HTTP requests answered, by status code.", "status");
+        MessagesIn = factory.CreateCounter("actorsocket_messages_received_total", "WebSocket messages received.");
+        MessagesOut = factory.CreateCounter("actorsocket_messages_sent_total", "WebSocket messages sent.");
+        BytesIn = factory.CreateCounter("actorsocket_bytes_received_total", "Bytes read from sockets.");
+        BytesOut = factory.CreateCounter("actorsocket_bytes_sent_total", "Bytes written to sockets.");
+        Closes = factory.CreateCounter("actorsocket_connections_closed_total", "WebSocket connections ended, by close code and cause.", "code", "cause");
+    }
+
+    /// <summary>The registry to export.</summary>
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>WebSocket connections open now.</summary>
+    public Gauge OpenConnections { get; }
+
+    /// <summary>TCP connections accepted.</summary>
+    public Counter AcceptedConnections { get; }
+
+    /// <summary>HTTP responses by status (101 for accepted upgrades).</summary>
+    public Counter Handshakes { get; }
+
+    /// <summary>Messages received.</summary>
+    public Counter MessagesIn { get; }
+
+    /// <summary>Messages sent.</summary>
+    public Counter MessagesOut { get; }
+
+    /// <summary>Bytes read.</summary>
+    public Counter BytesIn { get; }
+
+    /// <summary>Bytes written.</summary>
+    public Counter BytesOut { get; }
+
+    /// <summary>Connections ended, by code and cause.</summary>
+    public Counter Closes { get; }
+
+    /// <summary>Counts one ended connection.</summary>
+    public void Count(ConnectionTerminated termination) =>
+        Closes.WithLabels(((int)termination.CloseCode).ToString(System.Globalization.CultureInfo.InvariantCulture), termination.Cause.Name()).Inc();
+
+    /// <summary>Writes the Prometheus text exposition format.</summary>
+    public Task ExportAsync(Stream destination, CancellationToken cancellationToken) =>
+        Registry.CollectAndExportAsTextAsync(destination, cancellationToken);
+}

@@ -1,0 +1,202 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using ActorSocket.Actors.Connections;
+using ActorSocket.Actors.Handlers;
+using ActorSocket.Actors.Metrics;
+using ActorSocket.Gateway.Configuration;
+using ActorSocket.Protocol.Http;
+using Akka.Actor;
+using Microsoft.Extensions.Logging;
+
+namespace ActorSocket.Gateway;
+
+/// <summary>
+/// One listening server: the socket, the accept loop and the connections supervisor. Thin by
+/// design: everything about a connection happens in its actor.
+/// </summary>
+public sealed class ActorSocketServer : IAsyncDisposable
+{
+    private readonly GatewayOptions _options;
+    private readonly ActorSystem _system;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private Socket? _listener;
+    private Task? _acceptLoop;
+    private IActorRef? _supervisor;
+    private volatile bool _shuttingDown;
+
+    /// <summary>Creates a server that is not listening yet.</summary>
+    public ActorSocketServer(GatewayOptions options, ActorSystem system, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _system = system;
+        _logger = loggerFactory.CreateLogger("ActorSocket.Gateway");
+        ConnectionLogger = loggerFactory.CreateLogger("ActorSocket.Connections");
+        Metrics = new ServerMetrics();
+    }
+
+    /// <summary>Where the server listens, once started.</summary>
+    public IPEndPoint? EndPoint { get; private set; }
+
+    /// <summary>The server's metrics.</summary>
+    public ServerMetrics Metrics { get; }
+
+    /// <summary>Whether a graceful shutdown has begun.</summary>
+    public bool IsShuttingDown => _shuttingDown;
+
+    /// <summary>The connections supervisor, once started.</summary>
+    public IActorRef Supervisor => _supervisor ?? throw new InvalidOperationException("The server is not started.");
+
+    /// <summary>The URL clients connect to.</summary>
+    public string Url => (_options.TlsCertificate.Length > 0 ? "wss://" : "ws://") + FormatEndPoint(EndPoint!);
+
+    private ILogger ConnectionLogger { get; }
+
+    /// <summary>Binds, starts the supervisor and the accept loop.</summary>
+    public void Start(IEnumerable<Route>? extraRoutes = null)
+    {
+        X509Certificate2? certificate = LoadCertificate();
+        var routes = new RouteTable(BuildRoutes().Concat(extraRoutes ?? []));
+        var context = new ServerContext(
+            _options.Connection,
+            routes,
+            new HttpEndpoints(Metrics, () => _shuttingDown),
+            Metrics,
+            ConnectionLogger,
+            _options.MaxConnections,
+            certificate is null ? socket => new SocketTransport(socket) : socket => new TlsTransport(socket, certificate));
+        _supervisor = _system.ActorOf(ConnectionsSupervisor.Props(context), "connections");
+
+        IPAddress address = ResolveHost(_options.Host);
+        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (address.Equals(IPAddress.IPv6Any))
+        {
+            _listener.DualMode = true; // "::" serves IPv4 clients too
+        }
+
+        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Bind(new IPEndPoint(address, _options.Port));
+        _listener.Listen(_options.Backlog);
+        EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+        _acceptLoop = AcceptLoopAsync(_listener, _supervisor, _stopping.Token);
+        _logger.LogInformation("ActorSocket listening on {Url}", Url);
+    }
+
+    /// <summary>
+    /// Graceful shutdown: stop accepting, answer 503 on <c>/healthz</c>, close every connection with
+    /// 1001 and wait for the close handshakes up to the drain timeout.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (_shuttingDown)
+        {
+            return;
+        }
+
+        _shuttingDown = true;
+        _logger.LogInformation("Shutting down: closing every connection with 1001 (drain timeout {DrainTimeout})", _options.DrainTimeout);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+
+        if (_supervisor is not null)
+        {
+            try
+            {
+                await _supervisor.Ask<ConnectionsSupervisor.Drained>(ConnectionsSupervisor.Drain.Instance, _options.DrainTimeout).ConfigureAwait(false);
+                _logger.LogInformation("Every connection closed");
+            }
+            catch (AskTimeoutException)
+            {
+                _logger.LogWarning("Drain timeout: dropping the connections that did not close in {DrainTimeout}", _options.DrainTimeout);
+            }
+
+            await _supervisor.GracefulStop(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, IActorRef supervisor, CancellationToken cancellation)
+    {
+        while (!cancellation.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException error) when (error.SocketErrorCode is SocketError.TooManyOpenSockets)
+            {
+                // Out of file descriptors: back off instead of spinning; existing connections go on.
+                _logger.LogWarning("Accept failed: {Error}; retrying in 100 ms", error.Message);
+                await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+            catch (SocketException error)
+            {
+                _logger.LogDebug("Accept failed: {Error}", error.Message);
+                continue;
+            }
+
+            supervisor.Tell(new ConnectionsSupervisor.Accepted(socket));
+        }
+    }
+
+    private IEnumerable<Route> BuildRoutes()
+    {
+        foreach (RouteOptions route in _options.Routes)
+        {
+            var handshake = new HandshakeOptions { SubProtocols = route.SubProtocols, Deflate = _options.Deflate };
+            Func<ConnectionInfo, Props> props = route.Handler switch
+            {
+                "echo" => _ => EchoHandler.Props(),
+                _ => throw new Akka.Configuration.ConfigurationException("Route " + route.Path + ": unknown handler \"" + route.Handler + "\"."),
+            };
+            yield return new Route(route.Path, props, handshake);
+        }
+    }
+
+    private X509Certificate2? LoadCertificate()
+    {
+        if (_options.TlsCertificate.Length == 0)
+        {
+            return null;
+        }
+
+        return _options.TlsKey.Length > 0
+            ? X509Certificate2.CreateFromPemFile(_options.TlsCertificate, _options.TlsKey)
+            : X509CertificateLoader.LoadPkcs12FromFile(_options.TlsCertificate, _options.TlsPassword);
+    }
+
+    private static IPAddress ResolveHost(string host)
+    {
+        if (IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? address))
+        {
+            return address;
+        }
+
+        IPAddress[] addresses = Dns.GetHostAddresses(host);
+        return addresses.Length > 0 ? addresses[0] : throw new ArgumentException("Cannot resolve host " + host + ".");
+    }
+
+    private static string FormatEndPoint(IPEndPoint endPoint) =>
+        endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + endPoint.Address + "]:" + endPoint.Port : endPoint.Address + ":" + endPoint.Port;
+}

@@ -1,0 +1,131 @@
+using ActorSocket.Actors.Connections;
+using ActorSocket.Protocol;
+using ActorSocket.Protocol.Deflate;
+using ActorSocket.Protocol.Http;
+using Akka.Configuration;
+
+namespace ActorSocket.Gateway.Configuration;
+
+/// <summary>The <c>actorsocket { ... }</c> section, read into typed settings.</summary>
+public sealed record GatewayOptions
+{
+    /// <summary>Address to listen on.</summary>
+    public required string Host { get; init; }
+
+    /// <summary>Port to listen on; 0 picks a free one.</summary>
+    public required int Port { get; init; }
+
+    /// <summary>Listen backlog.</summary>
+    public required int Backlog { get; init; }
+
+    /// <summary>Connections served at once.</summary>
+    public required int MaxConnections { get; init; }
+
+    /// <summary>Per-connection limits and timers.</summary>
+    public required ConnectionSettings Connection { get; init; }
+
+    /// <summary>Handshake options shared by the routes (compression).</summary>
+    public required PerMessageDeflateOptions Deflate { get; init; }
+
+    /// <summary>Route path to handler name and subprotocols.</summary>
+    public required IReadOnlyList<RouteOptions> Routes { get; init; }
+
+    /// <summary>TLS certificate file (PFX, or PEM with <see cref="TlsKey"/>); empty for plain TCP.</summary>
+    public required string TlsCertificate { get; init; }
+
+    /// <summary>PEM private key file for a PEM certificate.</summary>
+    public required string TlsKey { get; init; }
+
+    /// <summary>PFX password.</summary>
+    public required string TlsPassword { get; init; }
+
+    /// <summary>How long shutdown waits for close handshakes.</summary>
+    public required TimeSpan DrainTimeout { get; init; }
+
+    /// <summary>Serilog minimum level.</summary>
+    public required string LogLevel { get; init; }
+
+    /// <summary><c>text</c> or <c>json</c>.</summary>
+    public required string LogFormat { get; init; }
+
+    /// <summary>Reads the section from a full configuration (defaults already folded in).</summary>
+    public static GatewayOptions From(Config config)
+    {
+        Config c = config.GetConfig("actorsocket") ?? throw new ConfigurationException("The configuration has no actorsocket section.");
+        var deflate = new PerMessageDeflateOptions
+        {
+            Enabled = c.GetBoolean("compression.enabled"),
+            CompressionLevel = Range(c.GetInt("compression.level"), 0, 9, "compression.level"),
+            MinimumSize = Range(c.GetInt("compression.min-size"), 0, int.MaxValue, "compression.min-size"),
+        };
+        var codec = new WebSocketCodecOptions
+        {
+            MaxMessageSize = Range(c.GetInt("max-message-size"), 1, int.MaxValue / 2, "max-message-size"),
+            Deflate = deflate,
+        };
+        var connection = new ConnectionSettings
+        {
+            Codec = codec,
+            Http = new HttpParserOptions
+            {
+                MaxHeadBytes = Range(c.GetInt("max-request-head-bytes"), 256, 1024 * 1024, "max-request-head-bytes"),
+                MaxHeaders = Range(c.GetInt("max-request-headers"), 1, 10_000, "max-request-headers"),
+            },
+            HandshakeTimeout = Positive(c.GetTimeSpan("handshake-timeout"), "handshake-timeout"),
+            PingInterval = Positive(c.GetTimeSpan("ping-interval"), "ping-interval"),
+            PingTimeout = Positive(c.GetTimeSpan("ping-timeout"), "ping-timeout"),
+            CloseTimeout = Positive(c.GetTimeSpan("close-timeout"), "close-timeout"),
+            MaxOutboundBytes = Range(c.GetInt("max-outbound-bytes"), 1024, int.MaxValue, "max-outbound-bytes"),
+            ReadBufferSize = Range(c.GetInt("read-buffer-size"), 512, 16 * 1024 * 1024, "read-buffer-size"),
+            HandlerDrainTimeout = Positive(c.GetTimeSpan("handler-drain-timeout"), "handler-drain-timeout"),
+        };
+
+        var routes = new List<RouteOptions>();
+        Config? routesConfig = c.GetConfig("routes");
+        if (routesConfig is not null && !routesConfig.IsEmpty)
+        {
+            foreach (var entry in routesConfig.AsEnumerable())
+            {
+                // Keys are paths; HOCON hands them back quoted when they contain slashes.
+                string path = entry.Key.Trim('"');
+                Config route = routesConfig.GetConfig("\"" + path + "\"");
+                string handler = route.GetString("handler", string.Empty);
+                if (!path.StartsWith('/') || handler.Length == 0)
+                {
+                    throw new ConfigurationException("Route " + entry.Key + " needs a path starting with / and a handler.");
+                }
+
+                routes.Add(new RouteOptions(path, handler, route.GetStringList("subprotocols", []).ToList()));
+            }
+        }
+
+        return new GatewayOptions
+        {
+            Host = c.GetString("host"),
+            Port = Range(c.GetInt("port"), 0, 65535, "port"),
+            Backlog = Range(c.GetInt("backlog"), 1, 65535, "backlog"),
+            MaxConnections = Range(c.GetInt("max-connections"), 1, int.MaxValue, "max-connections"),
+            Connection = connection,
+            Deflate = deflate,
+            Routes = routes,
+            TlsCertificate = c.GetString("tls.certificate", string.Empty),
+            TlsKey = c.GetString("tls.key", string.Empty),
+            TlsPassword = c.GetString("tls.password", string.Empty),
+            DrainTimeout = Positive(c.GetTimeSpan("shutdown.drain-timeout"), "shutdown.drain-timeout"),
+            LogLevel = c.GetString("logging.level"),
+            LogFormat = c.GetString("logging.format"),
+        };
+    }
+
+    private static int Range(int value, int min, int max, string key) =>
+        value >= min && value <= max ? value : throw new ConfigurationException($"actorsocket.{key} = {value} is outside {min}..{max}.");
+
+    private static TimeSpan Positive(TimeSpan value, string key) =>
+        value > TimeSpan.Zero ? value : throw new ConfigurationException($"actorsocket.{key} must be positive.");
+}
+
+/// <summary>One configured route.</summary>
+/// <param name="Path">Request path.</param>
+/// <param name="Handler">Handler name (<c>echo</c>) or type.</param>
+/// <param name="SubProtocols">Subprotocols in the server's order of preference.</param>
+public sealed record RouteOptions(string Path, string Handler, IReadOnlyList<string> SubProtocols);

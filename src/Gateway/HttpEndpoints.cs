@@ -1,0 +1,54 @@
+using ActorSocket.Actors.Http;
+using ActorSocket.Actors.Metrics;
+using ActorSocket.Protocol.Http;
+
+namespace ActorSocket.Gateway;
+
+/// <summary>The plain HTTP routes: <c>GET /healthz</c> and <c>GET /metrics</c>.</summary>
+public sealed class HttpEndpoints : IHttpEndpoints
+{
+    private readonly ServerMetrics _metrics;
+    private readonly Func<bool> _isShuttingDown;
+
+    /// <summary>Creates the endpoints.</summary>
+    /// <param name="metrics">What <c>/metrics</c> exports.</param>
+    /// <param name="isShuttingDown">Whether <c>/healthz</c> should answer 503.</param>
+    public HttpEndpoints(ServerMetrics metrics, Func<bool> isShuttingDown)
+    {
+        _metrics = metrics;
+        _isShuttingDown = isShuttingDown;
+    }
+
+    /// <inheritdoc />
+    public Task<HttpResponse>? TryHandle(HttpRequest request)
+    {
+        switch (request.Path)
+        {
+            case "/healthz":
+                if (!IsGetOrHead(request))
+                {
+                    return Task.FromResult(MethodNotAllowed);
+                }
+
+                return Task.FromResult(_isShuttingDown()
+                    ? new HttpResponse(503, [new("Content-Type", "text/plain; charset=utf-8")], "shutting down"u8.ToArray())
+                    : new HttpResponse(200, [new("Content-Type", "text/plain; charset=utf-8")], "ok"u8.ToArray()));
+            case "/metrics":
+                return IsGetOrHead(request) ? ExportMetricsAsync() : Task.FromResult(MethodNotAllowed);
+            default:
+                return null;
+        }
+    }
+
+    private static HttpResponse MethodNotAllowed { get; } = HttpResponse.Text(405, "use GET", [new("Allow", "GET, HEAD")]);
+
+    private static bool IsGetOrHead(HttpRequest request) => request.Method is "GET" or "HEAD";
+
+    private async Task<HttpResponse> ExportMetricsAsync()
+    {
+        using var body = new MemoryStream();
+        await _metrics.ExportAsync(body, CancellationToken.None).ConfigureAwait(false);
+        // The Prometheus text exposition format, version 0.0.4.
+        return new HttpResponse(200, [new("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body.ToArray());
+    }
+}
