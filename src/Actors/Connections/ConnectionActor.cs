@@ -273,19 +273,20 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
         switch (_state)
         {
             case State.Open or State.Closing:
+                // The codec reports ConnectionLost; what it means here depends on who closed first.
                 _codec!.ReceiveEof();
-                ProcessEvents();
-                if (_state is State.Open or State.Closing)
+                while (_codec.TryReadEvent(out _))
                 {
-                    if (_codec.CloseSent && error is null)
-                    {
-                        // We closed and the peer dropped TCP instead of answering: an end we asked for.
-                        EndNormally(TerminationCause.Closed, _sentCode, _sentReason);
-                    }
-                    else
-                    {
-                        EndAbnormally(error is null ? TerminationCause.Eof : TerminationCause.Reset, CloseCode.AbnormalClosure, error is null ? "connection closed without a close frame" : error.Message);
-                    }
+                }
+
+                if (_codec.CloseSent && error is null)
+                {
+                    // We closed and the peer dropped TCP instead of answering: an end we asked for.
+                    EndNormally(_closeCause, _sentCode, _sentReason);
+                }
+                else
+                {
+                    EndAbnormally(error is null ? TerminationCause.Eof : TerminationCause.Reset, CloseCode.AbnormalClosure, error is null ? "connection closed without a close frame" : error.Message);
                 }
 
                 break;
