@@ -4,7 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# (Nothing beyond the .NET SDK is needed yet; Debian packages for end-to-end clients are added here.)
+# End-to-end tests drive the server with clients nobody here wrote: Python's websockets and Node's ws,
+# both from Debian's packages (Python's is used through /usr/bin/python3, Debian's own interpreter).
+need=()
+/usr/bin/python3 -c 'import websockets' >/dev/null 2>&1 || need+=(python3-websockets)
+[ -d /usr/share/nodejs/ws ] || need+=(node-ws)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test.sh: installing ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text.RegularExpressions;
+
+namespace ActorSocket.Gateway.Tests;
+
+/// <summary>The daemon as a separate process, as a user runs it.</summary>
+public partial class DaemonProcessTests
+{
+    private static string Daemon => Path.Combine(AppContext.BaseDirectory, "actorsocket.dll");
+
+    [GeneratedRegex(@"listening on (ws://127\.0\.0\.1:(\d+))")]
+    private static partial Regex ListeningLine();
+
+    [Fact]
+    public async Task Help_lists_the_options_and_a_bad_option_is_refused()
+    {
+        var (code, output) = await ExternalProcess.RunAsync("dotnet", [Daemon, "--help"], TimeSpan.FromSeconds(30));
+        Assert.Equal(0, code);
+        foreach (string option in new[] { "--config", "--host", "--port", "--log-level", "--log-format" })
+        {
+            Assert.Contains(option, output);
+        }
+
+        (code, output) = await ExternalProcess.RunAsync("dotnet", [Daemon, "--port", "http"], TimeSpan.FromSeconds(30));
+        Assert.Equal(2, code);
+        Assert.Contains("--port takes a number", output);
+    }
+
+    [Fact]
+    public async Task A_config_file_is_layered_under_the_flags()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "actorsocket { port = 9999, ping-interval = 7s }");
+            var (code, output) = await ExternalProcess.RunAsync("dotnet", [Daemon, "--config", file, "--port", "1234", "--print-config"], TimeSpan.FromSeconds(30));
+            Assert.Equal(0, code);
+            Assert.Contains("port : 1234", output);
+            Assert.Contains("ping-interval : 7s", output);
+            Assert.Contains("max-message-size : 1048576", output);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task The_daemon_prints_its_address_serves_and_exits_0_on_SIGTERM_after_closing_with_1001()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { Daemon, "--port", "0" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using Process daemon = Process.Start(start)!;
+        try
+        {
+            string url = await ReadListeningUrlAsync(daemon);
+            int port = new Uri(url).Port;
+            Assert.StartsWith("HTTP/1.1 200 OK", await RawClient.HttpAsync(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+
+            using var client = new ClientWebSocket();
+            await client.ConnectAsync(new Uri(url + "/echo"), CancellationToken.None);
+            Task<WebSocketReceiveResult> closing = client.ReceiveAsync(new byte[16], CancellationToken.None);
+
+            using (Process kill = Process.Start("kill", ["-TERM", daemon.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            WebSocketReceiveResult result = await closing.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, result.CloseStatus);
+            await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await daemon.WaitForExitAsync(exit.Token);
+            Assert.Equal(0, daemon.ExitCode);
+        }
+        finally
+        {
+            if (!daemon.HasExited)
+            {
+                daemon.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts draining both pipes with the process's own event-based readers (a pipe's async read may
+    /// block its caller) and returns the URL from the "listening on" line.
+    /// </summary>
+    private static async Task<string> ReadListeningUrlAsync(Process daemon)
+    {
+        var url = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new System.Text.StringBuilder();
+        daemon.OutputDataReceived += (_, line) =>
+        {
+            Match match = ListeningLine().Match(line.Data ?? string.Empty);
+            if (match.Success)
+            {
+                url.TrySetResult(match.Groups[1].Value);
+            }
+            else if (line.Data is null)
+            {
+                url.TrySetException(new InvalidOperationException("the daemon exited before listening: " + output));
+            }
+
+            lock (output)
+            {
+                output.AppendLine(line.Data);
+            }
+        };
+        daemon.ErrorDataReceived += (_, line) =>
+        {
+            lock (output)
+            {
+                output.AppendLine(line.Data);
+            }
+        };
+        daemon.BeginOutputReadLine();
+        daemon.BeginErrorReadLine();
+        return await url.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+}
