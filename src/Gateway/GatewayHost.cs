@@ -28,14 +28,15 @@ public static class GatewayHost
             builder.Services.AddSingleton(route);
         }
 
-        builder.Services.AddAkka("actorsocket", akka =>
+        builder.Services.AddAkka("actorsocket", (akka, services) =>
         {
             akka.AddHocon(config, HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.LogLevel = SerilogSetup.AkkaLevel(options.LogLevel);
                 loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
+                // Akka.Hosting's logger-factory bridge, with Akka's positional templates repaired.
+                loggers.AddLoggerFactory(new PositionalTemplateLoggerFactory(services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
             });
         });
         builder.Services.AddSingleton<GatewayService>();
