@@ -173,10 +173,19 @@ public sealed partial class ConnectionActor
 
     private void OnCloseTimeout()
     {
-        if (_state is State.Open or State.Closing)
+        if (_state is not (State.Open or State.Closing))
         {
-            EndAbnormally(_shuttingDown ? TerminationCause.Shutdown : TerminationCause.CloseTimeout, CloseCode.AbnormalClosure, "close handshake not completed in " + Settings.CloseTimeout.TotalSeconds + " s");
+            return;
         }
+
+        if (_closeCause == TerminationCause.SlowConsumer)
+        {
+            // A client too slow to read its backlog is too slow to read the close frame behind it.
+            EndAbnormally(TerminationCause.SlowConsumer, CloseCode.PolicyViolation, "slow consumer");
+            return;
+        }
+
+        EndAbnormally(_shuttingDown ? TerminationCause.Shutdown : TerminationCause.CloseTimeout, CloseCode.AbnormalClosure, "close handshake not completed in " + Settings.CloseTimeout.TotalSeconds + " s");
     }
 
     private void OnShutdown()

@@ -31,5 +31,5 @@ public sealed record ConnectionTerminated(
     long BytesOut)
 {
     /// <summary>True when the connection ended without a completed close handshake.</summary>
-    public bool IsAbnormal => Cause is not (TerminationCause.Closed or TerminationCause.ProtocolError or TerminationCause.SlowConsumer or TerminationCause.HandlerFailed);
+    public bool IsAbnormal => Cause is not (TerminationCause.Closed or TerminationCause.ProtocolError or TerminationCause.HandlerFailed);
 }
