@@ -8,6 +8,7 @@ namespace ActorSocket.Protocol;
 public sealed partial class WebSocketCodec
 {
     private WebSocketEvent? _pending;
+    private bool _failed;
 
     // The frame being received.
     private bool _inFrame;
@@ -101,7 +102,17 @@ public sealed partial class WebSocketCodec
         }
     }
 
-    private bool IsInputIgnored => CloseReceived || (State == CodecState.Closed);
+    private bool IsInputIgnored => CloseReceived || _failed || State == CodecState.Closed;
+
+    /// <summary>
+    /// The close frame this end still owes (the echo of the peer's close, or the code that fails the
+    /// connection) when <see cref="WebSocketCodecOptions.AutoCloseReply"/> is off; null otherwise.
+    /// <see cref="CloseCode.NoStatusReceived"/> stands for an empty close frame.
+    /// </summary>
+    public CloseCode? PendingCloseCode { get; private set; }
+
+    /// <summary>The reason that goes with <see cref="PendingCloseCode"/>.</summary>
+    public string? PendingCloseReason { get; private set; }
 
     private Step ReadHeader(out WebSocketEvent ev)
     {
@@ -411,14 +422,22 @@ public sealed partial class WebSocketCodec
         }
 
         CloseReceived = true;
-        if (!CloseSent)
+        if (CloseSent)
+        {
+            State = CodecState.Closed;
+        }
+        else
         {
             // RFC 6455 5.5.1: "the endpoint ... MUST send a Close frame in response ... typically
             // echoing the status code it received."
-            WriteClose(code == CloseCode.NoStatusReceived ? null : code, ReadOnlySpan<byte>.Empty);
+            PendingCloseCode = code;
+            PendingCloseReason = string.Empty;
+            if (_options.AutoCloseReply)
+            {
+                WriteClose(code == CloseCode.NoStatusReceived ? null : code, ReadOnlySpan<byte>.Empty);
+            }
         }
 
-        State = CodecState.Closed;
         _deliveredInput = 0;
         ReleaseReceiveBuffers();
         ev = new WebSocketEvent(WebSocketEventKind.Close, default, code, reason);
@@ -429,12 +448,22 @@ public sealed partial class WebSocketCodec
     {
         // RFC 6455 7.1.7: _Fail the WebSocket Connection_: send a close frame if none was sent, then
         // close the transport without waiting for the peer's.
+        _failed = true;
         if (!CloseSent)
         {
-            WriteClose(code, Encoding.UTF8.GetBytes(reason));
+            PendingCloseCode = code;
+            PendingCloseReason = reason;
+            if (_options.AutoCloseReply)
+            {
+                WriteClose(code, Encoding.UTF8.GetBytes(reason));
+            }
         }
 
-        State = CodecState.Closed;
+        if (CloseSent)
+        {
+            State = CodecState.Closed;
+        }
+
         _inFrame = false;
         _deliveredInput = 0;
         ReleaseReceiveBuffers();

@@ -70,10 +70,23 @@ public sealed partial class WebSocketCodec
 
     /// <summary>
     /// Starts the closing handshake (RFC 6455 7.1.2) with <paramref name="code"/> and an optional
-    /// reason of at most 123 UTF-8 bytes. False when a close frame was already sent.
+    /// reason of at most 123 UTF-8 bytes, or answers the peer's close. False when a close frame was
+    /// already sent. <see cref="CloseCode.NoStatusReceived"/> without a reason sends an empty close frame.
     /// </summary>
     public bool SendClose(CloseCode code, string? reason = null)
     {
+        if (code == CloseCode.NoStatusReceived && string.IsNullOrEmpty(reason))
+        {
+            // 1005 means "no status": an empty close frame, as the echo of an empty one.
+            if (CloseSent)
+            {
+                return false;
+            }
+
+            WriteClose(null, ReadOnlySpan<byte>.Empty);
+            return true;
+        }
+
         if (!CloseCodes.IsValidOnWire((int)code))
         {
             throw new ArgumentOutOfRangeException(nameof(code), code, "This close code may not be sent on the wire.");
@@ -177,7 +190,10 @@ public sealed partial class WebSocketCodec
 
         WriteFrame(Opcode.Close, body[..length], fin: true, rsv1: false);
         CloseSent = true;
-        State = CloseReceived ? CodecState.Closed : State == CodecState.Closed ? CodecState.Closed : CodecState.Closing;
+        PendingCloseCode = null;
+        PendingCloseReason = null;
+        // A failed connection does not wait for the peer's close (RFC 6455 7.1.7).
+        State = CloseReceived || _failed ? CodecState.Closed : CodecState.Closing;
     }
 
     private void WriteFrame(Opcode opcode, ReadOnlySpan<byte> payload, bool fin, bool rsv1)

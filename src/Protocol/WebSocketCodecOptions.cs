@@ -15,6 +15,15 @@ public sealed record WebSocketCodecOptions
     /// </summary>
     public int MaxMessageSize { get; init; } = DefaultMaxMessageSize;
 
+    /// <summary>
+    /// Whether the codec writes the closing handshake's close frame by itself: the echo of the peer's
+    /// close, and the close frame that fails the connection on a violation. True by default. An owner
+    /// that still has replies in flight for messages already received (an actor handler) sets it to
+    /// false, sends those replies, then calls <see cref="WebSocketCodec.SendClose"/> with
+    /// <see cref="WebSocketCodec.PendingCloseCode"/>.
+    /// </summary>
+    public bool AutoCloseReply { get; init; } = true;
+
     /// <summary>Compression settings used when permessage-deflate was negotiated.</summary>
     public PerMessageDeflateOptions Deflate { get; init; } = new();
 

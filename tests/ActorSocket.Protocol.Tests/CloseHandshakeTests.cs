@@ -131,4 +131,51 @@ public class Rfc6455Section7_CloseHandshake
         Assert.Throws<ArgumentOutOfRangeException>(() => codec.SendClose(CloseCode.AbnormalClosure));
         Assert.Throws<ArgumentException>(() => codec.SendClose(CloseCode.NormalClosure, new string('x', 124)));
     }
+
+    [Fact]
+    public void Without_auto_close_replies_the_owner_sends_data_before_answering_the_peer_close()
+    {
+        using var codec = new WebSocketCodec(Role.Server, new WebSocketCodecOptions { AutoCloseReply = false });
+        codec.ReceiveData(Concat(ClientFrame(Opcode.Text, "question"u8), ClientFrame(Opcode.Close, ClosePayload(1000))));
+        Assert.True(codec.TryReadEvent(out WebSocketEvent message));
+        Assert.Equal(WebSocketEventKind.Text, message.Kind);
+        Assert.True(codec.TryReadEvent(out WebSocketEvent close));
+        Assert.Equal(WebSocketEventKind.Close, close.Kind);
+        Assert.Equal(0, codec.OutgoingLength);
+        Assert.Equal(CloseCode.NormalClosure, codec.PendingCloseCode);
+        Assert.NotEqual(CodecState.Closed, codec.State);
+
+        // The late answer still goes out, before the close frame.
+        Assert.True(codec.SendText("answer"u8));
+        Assert.True(codec.SendClose(codec.PendingCloseCode!.Value));
+        Assert.Equal(CodecState.Closed, codec.State);
+        Assert.Null(codec.PendingCloseCode);
+        Assert.Equal(Concat(Hex("81 06"), "answer"u8.ToArray(), Hex("88 02 03 E8")), codec.PeekOutgoing().ToArray());
+    }
+
+    [Fact]
+    public void Without_auto_close_replies_a_failure_waits_for_the_owner_and_then_closes_at_once()
+    {
+        using var codec = new WebSocketCodec(Role.Server, new WebSocketCodecOptions { AutoCloseReply = false });
+        codec.ReceiveData(Concat(ClientFrame(Opcode.Text, "fine"u8), Hex("81 05 48 65 6c 6c 6f"), ClientFrame(Opcode.Text, "ignored"u8)));
+        Assert.True(codec.TryReadEvent(out WebSocketEvent message));
+        Assert.True(codec.TryReadEvent(out WebSocketEvent failed));
+        Assert.Equal(WebSocketEventKind.Failed, failed.Kind);
+        Assert.False(codec.TryReadEvent(out _)); // input after the violation is ignored
+        Assert.Equal(CloseCode.ProtocolError, codec.PendingCloseCode);
+        Assert.True(codec.SendText("fine"u8));
+        codec.SendClose(codec.PendingCloseCode!.Value, codec.PendingCloseReason);
+        Assert.Equal(CodecState.Closed, codec.State); // no waiting for the peer after a failure
+    }
+
+    [Fact]
+    public void An_empty_peer_close_is_answered_with_an_empty_close_when_deferred()
+    {
+        using var codec = new WebSocketCodec(Role.Server, new WebSocketCodecOptions { AutoCloseReply = false });
+        codec.ReceiveData(ClientFrame(Opcode.Close, []));
+        Assert.True(codec.TryReadEvent(out _));
+        Assert.Equal(CloseCode.NoStatusReceived, codec.PendingCloseCode);
+        codec.SendClose(CloseCode.NoStatusReceived);
+        Assert.Equal(Hex("88 00"), codec.PeekOutgoing().ToArray());
+    }
 }

@@ -19,6 +19,7 @@ public sealed partial class ConnectionActor
     private string _sentReason = string.Empty;
     private TerminationCause _closeCause = TerminationCause.Closed;
     private bool _closeInitiated;
+    private bool _drainingHandler;
 
     private void ProcessEvents()
     {
@@ -61,6 +62,12 @@ public sealed partial class ConnectionActor
                 case WebSocketEventKind.ConnectionLost:
                     break; // handled by OnReadEnded
             }
+        }
+
+        if (codec.PendingCloseCode is not null && !_drainingHandler)
+        {
+            // The peer closed, or broke the protocol: the handler first answers what it was sent.
+            DrainHandlerThenAnswerClose();
         }
 
         if (codec.State == CodecState.Closed && _state is State.Open or State.Closing)
@@ -112,6 +119,34 @@ public sealed partial class ConnectionActor
         }
 
         Flush();
+    }
+
+    /// <summary>
+    /// Lets the handler finish the messages it was already given before the close frame goes out:
+    /// <see cref="Identify"/> travels through the handler's mailbox behind them, and every reply the
+    /// handler sent meanwhile arrives here before the <see cref="ActorIdentity"/> does.
+    /// </summary>
+    private void DrainHandlerThenAnswerClose()
+    {
+        _drainingHandler = true;
+        if (_handler is null)
+        {
+            AnswerPendingClose();
+            return;
+        }
+
+        _handler.Tell(new Identify(_id));
+        Timers.StartSingleTimer(nameof(HandlerFlushTimeout), HandlerFlushTimeout.Instance, Settings.HandlerDrainTimeout);
+    }
+
+    private void AnswerPendingClose()
+    {
+        Timers.Cancel(nameof(HandlerFlushTimeout));
+        if (_codec is { PendingCloseCode: { } code } && _state is State.Open or State.Closing)
+        {
+            _codec.SendClose(code, _codec.PendingCloseReason);
+            ProcessEvents();
+        }
     }
 
     private void OnSlowConsumer()
@@ -209,6 +244,12 @@ public sealed partial class ConnectionActor
         if (_state == State.Ending)
         {
             Finish();
+            return;
+        }
+
+        if (_codec?.PendingCloseCode is not null)
+        {
+            AnswerPendingClose(); // nothing left to wait for
             return;
         }
 

@@ -116,6 +116,11 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
         public static readonly HandlerDrainTimeout Instance = new();
     }
 
+    private sealed class HandlerFlushTimeout
+    {
+        public static readonly HandlerFlushTimeout Instance = new();
+    }
+
     /// <inheritdoc />
     protected override SupervisorStrategy SupervisorStrategy() =>
         // A handler that throws is stopped; its connection closes with 1011 (see OnHandlerTerminated).
@@ -211,6 +216,12 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
                 break;
             case HandlerDrainTimeout:
                 Finish();
+                break;
+            case ActorIdentity identity when identity.MessageId is long id && id == _id:
+                AnswerPendingClose();
+                break;
+            case HandlerFlushTimeout:
+                AnswerPendingClose();
                 break;
             default:
                 Unhandled(message);
