@@ -206,6 +206,21 @@ public class ConnectionActorTests : TestKit
     }
 
     [Fact]
+    public async Task A_close_the_client_never_answers_drops_the_connection_at_the_close_timeout()
+    {
+        var (transport, _) = Start(_ => Props.Create(() => new StopOnFirstMessageHandler()));
+        transport.Send(Encoding.ASCII.GetBytes(Upgrade));
+        await transport.Written.ReadAsync();
+        transport.Send(ClientFrame(c => c.SendText("done"u8)));
+        Assert.Equal(CloseCode.NormalClosure, (await NextServerEventAsync(transport)).CloseCode);
+        // The client neither answers the close frame nor closes TCP.
+        var ended = AdvanceUntil<ConnectionTerminated>();
+        Assert.Equal(TerminationCause.CloseTimeout, ended.Cause);
+        Assert.Equal(CloseCode.AbnormalClosure, ended.CloseCode);
+        Assert.True(transport.Disposed);
+    }
+
+    [Fact]
     public async Task A_client_that_stops_reading_is_closed_as_a_slow_consumer()
     {
         var (transport, _) = Start();

@@ -28,6 +28,54 @@ public partial class DaemonProcessTests
     }
 
     [Fact]
+    public async Task Json_logs_are_one_compact_JSON_event_per_line()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { Daemon, "--port", "0", "--log-format", "json" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using Process daemon = Process.Start(start)!;
+        try
+        {
+            var listening = new TaskCompletionSource<System.Text.Json.JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+            daemon.OutputDataReceived += (_, line) =>
+            {
+                if (line.Data is null)
+                {
+                    listening.TrySetException(new InvalidOperationException("the daemon exited"));
+                    return;
+                }
+
+                try
+                {
+                    using var document = System.Text.Json.JsonDocument.Parse(line.Data);
+                    if (document.RootElement.GetProperty("@mt").GetString()!.Contains("listening on", StringComparison.Ordinal))
+                    {
+                        listening.TrySetResult(document.RootElement.Clone());
+                    }
+                }
+                catch (System.Text.Json.JsonException error)
+                {
+                    listening.TrySetException(new InvalidOperationException("not JSON: " + line.Data, error));
+                }
+            };
+            daemon.ErrorDataReceived += (_, _) => { };
+            daemon.BeginOutputReadLine();
+            daemon.BeginErrorReadLine();
+            System.Text.Json.JsonElement line = await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.StartsWith("ws://127.0.0.1:", line.GetProperty("Url").GetString());
+            Assert.True(line.TryGetProperty("@t", out _));
+        }
+        finally
+        {
+            daemon.Kill(entireProcessTree: true);
+            await daemon.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_config_file_is_layered_under_the_flags()
     {
         string file = Path.GetTempFileName();

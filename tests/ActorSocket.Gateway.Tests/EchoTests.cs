@@ -132,4 +132,18 @@ public class EchoTests : IAsyncLifetime
             }
         }
     }
+
+    [Theory]
+    [InlineData("::1", "[::1]")]
+    [InlineData("::", "[::1]")]
+    [InlineData("::", "127.0.0.1")]
+    public async Task The_server_listens_on_IPv6_and_dual_stack(string listen, string connectTo)
+    {
+        await using TestServer server = await TestServer.StartAsync(listen: listen);
+        using var client = new ClientWebSocket();
+        await client.ConnectAsync(new Uri($"ws://{connectTo}:{server.Port}/echo"), CancellationToken.None);
+        await client.SendAsync("v6"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        var (_, data) = await ReceiveMessageAsync(client);
+        Assert.Equal("v6"u8.ToArray(), data);
+    }
 }

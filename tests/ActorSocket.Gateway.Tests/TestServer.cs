@@ -29,7 +29,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public int Port => Server.EndPoint!.Port;
 
-    public Uri Uri(string path) => new((Server.Url.StartsWith("wss", StringComparison.Ordinal) ? "wss" : "ws") + "://127.0.0.1:" + Port + path);
+    public Uri Uri(string path) => new(Server.Url + path);
 
     public ActorSystem System => _host.Services.GetRequiredService<ActorSystem>();
 
@@ -38,11 +38,11 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>Termination events published on the Akka event stream.</summary>
     public ChannelReader<ConnectionTerminated> Terminations { get; private set; } = null!;
 
-    public static async Task<TestServer> StartAsync(string hocon = "", IEnumerable<Route>? routes = null)
+    public static async Task<TestServer> StartAsync(string hocon = "", IEnumerable<Route>? routes = null, string listen = "127.0.0.1")
     {
         Config config = GatewayConfig.Load(new CommandLineOptions
         {
-            Host = "127.0.0.1",
+            Host = listen,
             Port = 0,
             LogLevel = "Debug",
             HoconOverrides = hocon.Length == 0 ? [] : [hocon],
