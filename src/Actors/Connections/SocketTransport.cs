@@ -40,35 +40,12 @@ public sealed class SocketTransport : ITransport
     }
 
     /// <inheritdoc />
-    public void ShutdownSend()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Send);
-        }
-        catch (SocketException)
-        {
-            // Already gone: nothing left to end gracefully.
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
+    public void ShutdownSend() => SocketEnding.ShutdownSend(_socket);
 
     /// <inheritdoc />
     public void Abort()
     {
-        try
-        {
-            _socket.LingerState = new LingerOption(true, 0);
-        }
-        catch (SocketException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-
+        SocketEnding.PrepareAbort(_socket);
         _socket.Dispose();
     }
 

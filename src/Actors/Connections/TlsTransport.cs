@@ -49,34 +49,12 @@ public sealed class TlsTransport : ITransport
         _stream.WriteAsync(data, cancellationToken);
 
     /// <inheritdoc />
-    public void ShutdownSend()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Send);
-        }
-        catch (SocketException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
+    public void ShutdownSend() => SocketEnding.ShutdownSend(_socket);
 
     /// <inheritdoc />
     public void Abort()
     {
-        try
-        {
-            _socket.LingerState = new LingerOption(true, 0);
-        }
-        catch (SocketException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-
+        SocketEnding.PrepareAbort(_socket);
         _stream.Dispose();
     }
 
