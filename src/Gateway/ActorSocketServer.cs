@@ -24,6 +24,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
     private Socket? _listener;
     private Task? _acceptLoop;
     private IActorRef? _supervisor;
+    private IActorRef? _topics;
     private volatile bool _shuttingDown;
 
     /// <summary>Creates a server that is not listening yet.</summary>
@@ -48,6 +49,12 @@ public sealed class ActorSocketServer : IAsyncDisposable
     /// <summary>The connections supervisor, once started.</summary>
     public IActorRef Supervisor => _supervisor ?? throw new InvalidOperationException("The server is not started.");
 
+    /// <summary>
+    /// The topic backend (<see cref="ActorSocket.Actors.Topics.Topic"/> protocol): any actor may
+    /// subscribe to and publish on the same topics as <c>/pubsub</c> clients.
+    /// </summary>
+    public IActorRef Topics => _topics ?? throw new InvalidOperationException("The server is not started.");
+
     /// <summary>The URL clients connect to.</summary>
     public string Url => (_options.TlsCertificate.Length > 0 ? "wss://" : "ws://") + FormatEndPoint(EndPoint!);
 
@@ -57,6 +64,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
     public void Start(IEnumerable<Route>? extraRoutes = null)
     {
         X509Certificate2? certificate = LoadCertificate();
+        _topics = _system.ActorOf(ActorSocket.Actors.Topics.TopicRegistry.Props(_options.Topics, Metrics), "topics");
         var routes = new RouteTable(BuildRoutes().Concat(extraRoutes ?? []));
         var context = new ServerContext(
             _options.Connection,
@@ -168,6 +176,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
             Func<ConnectionInfo, Props> props = route.Handler switch
             {
                 "echo" => _ => EchoHandler.Props(),
+                "pubsub" => _ => PubSubHandler.Props(_topics!, _options.PubSub),
                 _ => throw new Akka.Configuration.ConfigurationException("Route " + route.Path + ": unknown handler \"" + route.Handler + "\"."),
             };
             yield return new Route(route.Path, props, handshake);

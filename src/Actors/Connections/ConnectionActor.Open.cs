@@ -106,13 +106,27 @@ public sealed partial class ConnectionActor
                 return;
         }
 
+        AfterSend(sent);
+    }
+
+    /// <summary>A subscribed topic delivers its frame, encoded once for every subscriber: no copy, no allocation here.</summary>
+    private void OnTopicMessage(Topics.TopicMessage message)
+    {
+        if (_state is State.Open or State.Closing && !_codec!.CloseSent)
+        {
+            AfterSend(_codec.SendEncodedFrame(message.Frame));
+        }
+    }
+
+    private void AfterSend(bool sent)
+    {
         if (sent)
         {
             _messagesOut++;
             _context.Metrics.MessagesOut.Inc();
         }
 
-        if (_codec.OutgoingLength + _inflight > Settings.MaxOutboundBytes)
+        if (_codec!.OutgoingLength + _inflight > Settings.MaxOutboundBytes)
         {
             OnSlowConsumer();
             return;
@@ -152,6 +166,7 @@ public sealed partial class ConnectionActor
     private void OnSlowConsumer()
     {
         _context.Logger.LogWarning("Connection {ConnectionId} from {RemoteAddress} is a slow consumer: more than {MaxOutboundBytes} bytes queued; closing with 1008", _id, _remote, Settings.MaxOutboundBytes);
+        _context.Metrics.SlowConsumerCloses.Inc();
         // What is queued will never be read in time; only the close frame goes out.
         _codec!.ConsumeOutgoing(_codec.OutgoingLength);
         StartClose(CloseCode.PolicyViolation, "slow consumer", TerminationCause.SlowConsumer);

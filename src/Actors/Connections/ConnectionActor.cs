@@ -193,6 +193,9 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
             case Connection.ICommand command:
                 OnCommand(command);
                 break;
+            case Topics.TopicMessage topicMessage:
+                OnTopicMessage(topicMessage);
+                break;
             case PingTick:
                 OnPingTick();
                 break;

@@ -21,6 +21,11 @@ public sealed class ServerMetrics
         MessagesOut = factory.CreateCounter("actorsocket_messages_sent_total", "WebSocket messages sent.");
         BytesIn = factory.CreateCounter("actorsocket_bytes_received_total", "Bytes read from sockets.");
         BytesOut = factory.CreateCounter("actorsocket_bytes_sent_total", "Bytes written to sockets.");
+        Topics = factory.CreateGauge("actorsocket_topics", "Topics with a topic actor on this node.");
+        Subscriptions = factory.CreateGauge("actorsocket_subscriptions", "Subscriptions on this node.");
+        Publishes = factory.CreateCounter("actorsocket_publishes_total", "Messages published.");
+        Deliveries = factory.CreateCounter("actorsocket_deliveries_total", "Messages handed to subscribers.");
+        SlowConsumerCloses = factory.CreateCounter("actorsocket_slow_consumer_closes_total", "Connections closed with 1008 for falling behind.");
         Closes = factory.CreateCounter("actorsocket_connections_closed_total", "WebSocket connections ended, by close code and cause.", "code", "cause");
     }
 
@@ -47,6 +52,21 @@ public sealed class ServerMetrics
 
     /// <summary>Bytes written.</summary>
     public Counter BytesOut { get; }
+
+    /// <summary>Topics alive on this node.</summary>
+    public Gauge Topics { get; }
+
+    /// <summary>Subscriptions on this node.</summary>
+    public Gauge Subscriptions { get; }
+
+    /// <summary>Messages published.</summary>
+    public Counter Publishes { get; }
+
+    /// <summary>Messages handed to subscribers.</summary>
+    public Counter Deliveries { get; }
+
+    /// <summary>Slow-consumer closes.</summary>
+    public Counter SlowConsumerCloses { get; }
 
     /// <summary>Connections ended, by code and cause.</summary>
     public Counter Closes { get; }

@@ -27,6 +27,12 @@ public sealed record GatewayOptions
     /// <summary>Handshake options shared by the routes (compression).</summary>
     public required PerMessageDeflateOptions Deflate { get; init; }
 
+    /// <summary>The /pubsub handler's limits.</summary>
+    public required ActorSocket.Actors.Handlers.PubSubSettings PubSub { get; init; }
+
+    /// <summary>The topic layer's settings.</summary>
+    public required ActorSocket.Actors.Topics.TopicSettings Topics { get; init; }
+
     /// <summary>Route path to handler name and subprotocols.</summary>
     public required IReadOnlyList<RouteOptions> Routes { get; init; }
 
@@ -108,6 +114,18 @@ public sealed record GatewayOptions
             Connection = connection,
             Deflate = deflate,
             Routes = routes,
+            PubSub = new ActorSocket.Actors.Handlers.PubSubSettings
+            {
+                MaxTopicsPerConnection = Range(c.GetInt("pubsub.max-topics-per-connection"), 1, 1_000_000, "pubsub.max-topics-per-connection"),
+                Limits = new ActorSocket.Protocol.PubSub.PubSubLimits
+                {
+                    MaxPublishBytes = Range(c.GetInt("pubsub.max-publish-bytes"), 2, int.MaxValue, "pubsub.max-publish-bytes"),
+                },
+            },
+            Topics = new ActorSocket.Actors.Topics.TopicSettings
+            {
+                IdleTimeout = Positive(c.GetTimeSpan("pubsub.topic-idle-timeout"), "pubsub.topic-idle-timeout"),
+            },
             TlsCertificate = c.GetString("tls.certificate", string.Empty),
             TlsKey = c.GetString("tls.key", string.Empty),
             TlsPassword = c.GetString("tls.password", string.Empty),

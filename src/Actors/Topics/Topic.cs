@@ -1,0 +1,44 @@
+using Akka.Actor;
+
+namespace ActorSocket.Actors.Topics;
+
+/// <summary>
+/// The topic protocol: what a topic backend (the local <see cref="TopicRegistry"/>, or a cluster
+/// backend) accepts. Any actor may use it, not only WebSocket connections.
+/// </summary>
+/// <remarks>
+/// Every command carries an optional acknowledgement: the backend sends it back to the command's
+/// sender once the command has taken effect. For a subscribe that means every message published
+/// after the acknowledgement reaches the subscriber; for a publish, that it was handed to every
+/// subscriber of the moment. Messages from one sender on one topic reach each subscriber in order.
+/// </remarks>
+public static class Topic
+{
+    /// <summary>Marker of topic commands.</summary>
+    public interface ICommand
+    {
+        /// <summary>The topic the command is about.</summary>
+        string Name { get; }
+    }
+
+    /// <summary>Adds <paramref name="Subscriber"/> to topic <paramref name="Name"/>; it receives <see cref="TopicMessage"/>s.</summary>
+    /// <param name="Name">The topic.</param>
+    /// <param name="Subscriber">Who receives the messages; watched, so it leaves the topic when it stops.</param>
+    /// <param name="Ack">Sent back to the sender once the subscription is in place, or null.</param>
+    public sealed record Subscribe(string Name, IActorRef Subscriber, object? Ack = null) : ICommand;
+
+    /// <summary>Removes <paramref name="Subscriber"/> from topic <paramref name="Name"/>.</summary>
+    /// <param name="Name">The topic.</param>
+    /// <param name="Subscriber">The subscriber to remove.</param>
+    /// <param name="Ack">Sent back to the sender once removed, or null.</param>
+    public sealed record Unsubscribe(string Name, IActorRef Subscriber, object? Ack = null) : ICommand;
+
+    /// <summary>Hands <paramref name="Message"/> to every subscriber of its topic.</summary>
+    /// <param name="Message">The message, encoded once; the same object reaches every subscriber.</param>
+    /// <param name="Ack">Sent back to the sender once delivered to the subscribers, or null.</param>
+    public sealed record Publish(TopicMessage Message, object? Ack = null) : ICommand
+    {
+        /// <inheritdoc />
+        public string Name => Message.Topic;
+    }
+}

@@ -1,0 +1,134 @@
+using ActorSocket.Actors.Metrics;
+using Akka.Actor;
+
+namespace ActorSocket.Actors.Topics;
+
+/// <summary>
+/// The local topic backend: starts one <see cref="TopicActor"/> per topic on its first subscribe
+/// and stops it after it has been empty for a while, through a handshake that never loses a
+/// subscribe racing with the stop.
+/// </summary>
+/// <remarks>
+/// Stopping: the idle topic says <see cref="TopicActor.Idle"/>; the registry then holds back every
+/// command for that topic and asks it to <see cref="TopicActor.StopIfIdle"/>. Commands sent before
+/// that question reach the topic first, so the topic either stops truly empty (held commands go
+/// to a new topic actor) or answers <see cref="TopicActor.StillActive"/> (held commands go to it).
+/// </remarks>
+public sealed class TopicRegistry : UntypedActor
+{
+    private readonly TopicSettings _settings;
+    private readonly ServerMetrics _metrics;
+    private readonly Dictionary<string, IActorRef> _topics = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(Topic.ICommand Command, IActorRef Sender)>> _held = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, string> _names = [];
+    private long _generation;
+
+    /// <summary>Creates the registry.</summary>
+    public TopicRegistry(TopicSettings settings, ServerMetrics metrics)
+    {
+        _settings = settings;
+        _metrics = metrics;
+    }
+
+    /// <summary>Props for the registry.</summary>
+    public static Props Props(TopicSettings settings, ServerMetrics metrics) =>
+        Akka.Actor.Props.Create(() => new TopicRegistry(settings, metrics));
+
+    /// <summary>Asks how many topic actors are alive; answered with an <see cref="int"/>.</summary>
+    public sealed class CountTopics
+    {
+        /// <summary>The single instance.</summary>
+        public static readonly CountTopics Instance = new();
+
+        private CountTopics()
+        {
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Topic.ICommand command:
+                if (command is Topic.Publish)
+                {
+                    _metrics.Publishes.Inc();
+                }
+
+                Dispatch(command, Sender);
+                break;
+            case TopicActor.Idle idle when _topics.TryGetValue(idle.Name, out IActorRef? idleTopic) && !_held.ContainsKey(idle.Name):
+                _held[idle.Name] = [];
+                idleTopic.Tell(TopicActor.StopIfIdle.Instance);
+                break;
+            case TopicActor.StillActive active:
+                Release(active.Name);
+                break;
+            case Terminated terminated when _names.Remove(terminated.ActorRef, out string? name):
+                _topics.Remove(name);
+                _metrics.Topics.Dec();
+                Release(name);
+                break;
+            case CountTopics:
+                Sender.Tell(_topics.Count);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Dispatch(Topic.ICommand command, IActorRef sender)
+    {
+        if (_held.TryGetValue(command.Name, out var held))
+        {
+            held.Add((command, sender));
+            return;
+        }
+
+        if (_topics.TryGetValue(command.Name, out IActorRef? topic))
+        {
+            topic.Tell(command, sender);
+            return;
+        }
+
+        switch (command)
+        {
+            case Topic.Subscribe:
+                Start(command.Name).Tell(command, sender);
+                break;
+            case Topic.Publish { Ack: { } ack }:
+                sender.Tell(ack); // nobody subscribed: delivered to all zero subscribers
+                break;
+            case Topic.Unsubscribe { Ack: { } ack }:
+                sender.Tell(ack);
+                break;
+        }
+    }
+
+    private IActorRef Start(string name)
+    {
+        // Topic names are arbitrary strings; actor names are not: number them instead.
+        IActorRef topic = Context.ActorOf(TopicActor.Props(name, _settings.IdleTimeout, _metrics), "t" + (++_generation).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Context.Watch(topic);
+        _topics[name] = topic;
+        _names[topic] = name;
+        _metrics.Topics.Inc();
+        return topic;
+    }
+
+    private void Release(string name)
+    {
+        if (!_held.Remove(name, out var held))
+        {
+            return;
+        }
+
+        // In arrival order, before anything newer: a publisher's order holds across the stop.
+        foreach ((Topic.ICommand command, IActorRef sender) in held)
+        {
+            Dispatch(command, sender);
+        }
+    }
+}
