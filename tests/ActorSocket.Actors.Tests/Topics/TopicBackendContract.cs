@@ -1,0 +1,137 @@
+using ActorSocket.Actors.Topics;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+
+namespace ActorSocket.Actors.Tests.Topics;
+
+/// <summary>
+/// The behaviour every topic backend must show, local or clustered (as phoenix_pubsub's shared
+/// adapter suite): a backend test class derives from this and says how to create the backend.
+/// </summary>
+public abstract class TopicBackendContract : TestKit
+{
+    protected TopicBackendContract(string config)
+        : base(config)
+    {
+    }
+
+    /// <summary>A fresh backend speaking the <see cref="Topic"/> protocol.</summary>
+    protected abstract IActorRef CreateBackend();
+
+    private static TopicMessage Message(string topic, string json) => TopicMessage.Create(topic, System.Text.Encoding.UTF8.GetBytes(json));
+
+    [Fact]
+    public void A_subscribe_is_acknowledged_and_then_every_publish_arrives()
+    {
+        IActorRef backend = CreateBackend();
+        var subscriber = CreateTestProbe();
+        backend.Tell(new Topic.Subscribe("room", subscriber, "subscribed"));
+        ExpectMsg("subscribed");
+        backend.Tell(new Topic.Publish(Message("room", "1"), "published"));
+        ExpectMsg("published");
+        var delivered = subscriber.ExpectMsg<TopicMessage>();
+        Assert.Equal("room", delivered.Topic);
+        Assert.Equal("1"u8.ToArray(), delivered.Data.ToArray());
+    }
+
+    [Fact]
+    public void A_publish_reaches_every_subscriber_as_the_same_object()
+    {
+        IActorRef backend = CreateBackend();
+        var subscribers = Enumerable.Range(0, 5).Select(_ => CreateTestProbe()).ToList();
+        foreach (var subscriber in subscribers)
+        {
+            backend.Tell(new Topic.Subscribe("room", subscriber, "ok"));
+            ExpectMsg("ok");
+        }
+
+        TopicMessage message = Message("room", "{\"x\":1}");
+        backend.Tell(new Topic.Publish(message));
+        foreach (var subscriber in subscribers)
+        {
+            Assert.Same(message, subscriber.ExpectMsg<TopicMessage>());
+        }
+    }
+
+    [Fact]
+    public void Messages_from_one_publisher_arrive_in_order()
+    {
+        IActorRef backend = CreateBackend();
+        var subscriber = CreateTestProbe();
+        backend.Tell(new Topic.Subscribe("room", subscriber, "ok"));
+        ExpectMsg("ok");
+        for (int i = 0; i < 500; i++)
+        {
+            backend.Tell(new Topic.Publish(Message("room", i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        for (int i = 0; i < 500; i++)
+        {
+            Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Text.Encoding.UTF8.GetString(subscriber.ExpectMsg<TopicMessage>().Data.Span));
+        }
+    }
+
+    [Fact]
+    public void Topics_are_independent()
+    {
+        IActorRef backend = CreateBackend();
+        var a = CreateTestProbe();
+        var b = CreateTestProbe();
+        backend.Tell(new Topic.Subscribe("a", a, "ok"));
+        backend.Tell(new Topic.Subscribe("b", b, "ok"));
+        ExpectMsg("ok");
+        ExpectMsg("ok");
+        backend.Tell(new Topic.Publish(Message("a", "1"), "done"));
+        ExpectMsg("done");
+        a.ExpectMsg<TopicMessage>();
+        b.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void An_unsubscribed_subscriber_receives_nothing_more()
+    {
+        IActorRef backend = CreateBackend();
+        var subscriber = CreateTestProbe();
+        backend.Tell(new Topic.Subscribe("room", subscriber, "ok"));
+        ExpectMsg("ok");
+        backend.Tell(new Topic.Unsubscribe("room", subscriber, "gone"));
+        ExpectMsg("gone");
+        backend.Tell(new Topic.Publish(Message("room", "1"), "published"));
+        ExpectMsg("published");
+        subscriber.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void A_subscriber_that_stops_leaves_no_subscription()
+    {
+        IActorRef backend = CreateBackend();
+        var doomed = CreateTestProbe();
+        var survivor = CreateTestProbe();
+        backend.Tell(new Topic.Subscribe("room", doomed, "ok"));
+        backend.Tell(new Topic.Subscribe("room", survivor, "ok"));
+        ExpectMsg("ok");
+        ExpectMsg("ok");
+        Watch(doomed);
+        Sys.Stop(doomed);
+        ExpectTerminated(doomed);
+        // Death watch removes it; publishing until the survivor alone is counted proves it.
+        AwaitAssert(() =>
+        {
+            backend.Tell(new Topic.Publish(Message("room", "1"), "published"));
+            ExpectMsg("published");
+            survivor.ExpectMsg<TopicMessage>();
+            Assert.Equal(1, SubscriptionCount());
+        });
+    }
+
+    [Fact]
+    public void A_publish_without_subscribers_is_acknowledged()
+    {
+        IActorRef backend = CreateBackend();
+        backend.Tell(new Topic.Publish(Message("empty", "1"), "published"));
+        ExpectMsg("published");
+    }
+
+    /// <summary>Subscriptions the backend holds now (from its metrics).</summary>
+    protected abstract double SubscriptionCount();
+}
