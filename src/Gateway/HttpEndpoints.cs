@@ -4,7 +4,7 @@ using ActorSocket.Protocol.Http;
 
 namespace ActorSocket.Gateway;
 
-/// <summary>The plain HTTP routes: <c>GET /healthz</c> and <c>GET /metrics</c>.</summary>
+/// <summary>The plain HTTP routes: <c>GET /</c> (the chat page), <c>GET /healthz</c> and <c>GET /metrics</c>.</summary>
 public sealed class HttpEndpoints : IHttpEndpoints
 {
     private readonly ServerMetrics _metrics;
@@ -24,6 +24,8 @@ public sealed class HttpEndpoints : IHttpEndpoints
     {
         switch (request.Path)
         {
+            case "/":
+                return Task.FromResult(IsGetOrHead(request) ? ChatPage : MethodNotAllowed);
             case "/healthz":
                 if (!IsGetOrHead(request))
                 {
@@ -38,6 +40,20 @@ public sealed class HttpEndpoints : IHttpEndpoints
             default:
                 return null;
         }
+    }
+
+    /// <summary>The chat page, embedded in the assembly (no CDN), read once.</summary>
+    private static HttpResponse ChatPage { get; } = new(
+        200,
+        [new("Content-Type", "text/html; charset=utf-8"), new("Cache-Control", "no-cache")],
+        ReadResource("ActorSocket.Gateway.chat.html"));
+
+    private static byte[] ReadResource(string name)
+    {
+        using Stream stream = typeof(HttpEndpoints).Assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException(name + " is not embedded.");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
     }
 
     private static HttpResponse MethodNotAllowed { get; } = HttpResponse.Text(405, "use GET", [new("Allow", "GET, HEAD")]);

@@ -1,0 +1,49 @@
+namespace ActorSocket.Gateway.Tests;
+
+public class ChatPageTests
+{
+    private static string BrowserDirectory
+    {
+        get
+        {
+            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            {
+                string candidate = Path.Combine(directory.FullName, "tests", "browser");
+                if (File.Exists(Path.Combine(candidate, "chat.js")))
+                {
+                    return candidate;
+                }
+            }
+
+            throw new DirectoryNotFoundException("tests/browser not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    [Fact]
+    public async Task The_chat_page_is_served_self_contained()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        string response = await RawClient.HttpAsync(server.Port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", response);
+        Assert.Contains("Content-Type: text/html; charset=utf-8", response);
+        Assert.Contains("/pubsub", response);
+        Assert.DoesNotContain("<script src=", response); // nothing from a CDN
+    }
+
+    [Fact]
+    public async Task A_message_typed_in_one_browser_page_appears_in_the_other()
+    {
+        Assert.True(File.Exists("/usr/bin/chromium"), "test.sh installs Debian's chromium");
+        Assert.True(Directory.Exists(Path.Combine(BrowserDirectory, "node_modules", "playwright-core")), "test.sh installs playwright-core");
+        await using TestServer server = await TestServer.StartAsync();
+        string screenshot = Path.Combine(Path.GetTempPath(), "actorsocket-chat-" + server.Port + ".png");
+        var (exitCode, output) = await ExternalProcess.RunAsync(
+            "node", [Path.Combine(BrowserDirectory, "chat.js"), $"http://127.0.0.1:{server.Port}/", screenshot], TimeSpan.FromSeconds(90));
+        Assert.True(exitCode == 0, output);
+        Assert.Equal("ok", output.Trim().Split('\n')[^1]);
+        Assert.True(new FileInfo(screenshot).Length > 1000, "the screenshot shows the page");
+        // Kept for people to look at: the last run's screenshot.
+        File.Copy(screenshot, Path.Combine(Path.GetTempPath(), "actorsocket-chat.png"), overwrite: true);
+        File.Delete(screenshot);
+    }
+}
