@@ -46,4 +46,48 @@ public class ChatPageTests
         File.Copy(screenshot, Path.Combine(Path.GetTempPath(), "actorsocket-chat.png"), overwrite: true);
         File.Delete(screenshot);
     }
+
+    [Fact]
+    public async Task The_chat_page_reconnects_when_the_server_comes_back()
+    {
+        // A port that was free a moment ago; the second server binds it again (SO_REUSEADDR).
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        TestServer server = await TestServer.StartAsync(port: port);
+        var start = new System.Diagnostics.ProcessStartInfo("node") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(BrowserDirectory, "reconnect.js"));
+        start.ArgumentList.Add($"http://127.0.0.1:{port}/");
+        using var browser = System.Diagnostics.Process.Start(start)!;
+        var lines = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        var output = new System.Text.StringBuilder();
+        browser.OutputDataReceived += (_, e) => { if (e.Data is not null) { lines.Writer.TryWrite(e.Data); } };
+        browser.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        browser.BeginOutputReadLine();
+        browser.BeginErrorReadLine();
+        try
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            Assert.Equal("online", await lines.Reader.ReadAsync(deadline.Token));
+            await server.DisposeAsync();
+            server = await TestServer.StartAsync(port: port);
+            await browser.StandardInput.WriteLineAsync("restarted");
+            await browser.StandardInput.FlushAsync();
+            string last = await lines.Reader.ReadAsync(deadline.Token);
+            Assert.True(last == "ok", last + " " + output);
+        }
+        finally
+        {
+            if (!browser.HasExited)
+            {
+                browser.Kill(entireProcessTree: true);
+            }
+
+            await server.DisposeAsync();
+        }
+    }
 }

@@ -38,12 +38,12 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>Termination events published on the Akka event stream.</summary>
     public ChannelReader<ConnectionTerminated> Terminations { get; private set; } = null!;
 
-    public static async Task<TestServer> StartAsync(string hocon = "", IEnumerable<Route>? routes = null, string listen = "127.0.0.1")
+    public static async Task<TestServer> StartAsync(string hocon = "", IEnumerable<Route>? routes = null, string listen = "127.0.0.1", int port = 0)
     {
         Config config = GatewayConfig.Load(new CommandLineOptions
         {
             Host = listen,
-            Port = 0,
+            Port = port,
             LogLevel = "Debug",
             HoconOverrides = hocon.Length == 0 ? [] : [hocon],
         });
