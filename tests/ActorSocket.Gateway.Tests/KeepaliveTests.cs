@@ -24,7 +24,8 @@ public class KeepaliveTests
     [Fact]
     public async Task A_client_that_answers_pings_stays_open()
     {
-        await using TestServer server = await TestServer.StartAsync("actorsocket { ping-interval = 100ms, ping-timeout = 300ms }");
+        await using TestServer server = await TestServer.StartAsync("actorsocket { ping-interval = 100ms, ping-timeout = 2s }");
+        // A new ping goes out only after the last one was answered: five pings prove five pongs were taken.
         await using RawClient raw = await RawClient.ConnectAsync(server.Port);
         // Five pings answered: well past one timeout, and the connection still echoes.
         for (int i = 0; i < 5; i++)
