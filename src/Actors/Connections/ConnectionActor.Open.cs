@@ -132,7 +132,7 @@ public sealed partial class ConnectionActor
             return;
         }
 
-        Flush();
+        ScheduleFlush();
     }
 
     /// <summary>

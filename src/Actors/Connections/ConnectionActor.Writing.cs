@@ -9,6 +9,29 @@ public sealed partial class ConnectionActor
     private bool _sending;
     private int _inflight;
     private bool _closeWhenFlushed;
+    private bool _flushScheduled;
+
+    /// <summary>
+    /// Sends what is queued once the messages already in the mailbox have been handled: a burst of
+    /// replies or deliveries leaves in one write instead of one write each. A send in flight
+    /// already guarantees a flush when it completes.
+    /// </summary>
+    private void ScheduleFlush()
+    {
+        if (_sending || _flushScheduled)
+        {
+            return;
+        }
+
+        _flushScheduled = true;
+        Self.Tell(FlushNow.Instance);
+    }
+
+    private void OnFlushNow()
+    {
+        _flushScheduled = false;
+        Flush();
+    }
 
     /// <summary>
     /// Starts a send of everything queued unless one is in flight: at most one send at a time, and

@@ -91,6 +91,11 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
         public static readonly HandshakeTimeout Instance = new();
     }
 
+    private sealed class FlushNow
+    {
+        public static readonly FlushNow Instance = new();
+    }
+
     private sealed class PingTick
     {
         public static readonly PingTick Instance = new();
@@ -195,6 +200,9 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
                 break;
             case Topics.TopicMessage topicMessage:
                 OnTopicMessage(topicMessage);
+                break;
+            case FlushNow:
+                OnFlushNow();
                 break;
             case PingTick:
                 OnPingTick();
