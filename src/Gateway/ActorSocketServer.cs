@@ -179,7 +179,9 @@ public sealed class ActorSocketServer : IAsyncDisposable
                 "pubsub" => _ => PubSubHandler.Props(_topics!, _options.PubSub),
                 _ => throw new Akka.Configuration.ConfigurationException("Route " + route.Path + ": unknown handler \"" + route.Handler + "\"."),
             };
-            yield return new Route(route.Path, props, handshake);
+            // The built-in handlers never block: they run beside the connections on Akka's default
+            // dispatcher unless the route names another. Plugin handlers get the isolated one.
+            yield return new Route(route.Path, props, handshake, route.Dispatcher ?? Akka.Dispatch.Dispatchers.DefaultDispatcherId);
         }
     }
 

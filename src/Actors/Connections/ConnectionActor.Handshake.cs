@@ -83,7 +83,14 @@ public sealed partial class ConnectionActor
         _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} opened {Path}", _id, _remote, _request!.Path);
 
         Timers.StartPeriodicTimer(nameof(PingTick), PingTick.Instance, Settings.PingInterval);
-        _handler = Context.ActorOf(route.HandlerProps(_info), "handler");
+        Props handlerProps = route.HandlerProps(_info);
+        string? dispatcher = route.Dispatcher ?? Settings.HandlerDispatcher;
+        if (dispatcher is not null && (string.IsNullOrEmpty(handlerProps.Dispatcher) || handlerProps.Dispatcher == Akka.Dispatch.Dispatchers.DefaultDispatcherId))
+        {
+            handlerProps = handlerProps.WithDispatcher(dispatcher);
+        }
+
+        _handler = Context.ActorOf(handlerProps, "handler");
         Context.Watch(_handler);
         _handler.Tell(new Handler.Connected(_info, Self));
 

@@ -34,6 +34,13 @@ public sealed record ConnectionSettings
     /// <summary>Size of a read, rented only while data is there. 16 KiB: one TLS record; larger reads buy little.</summary>
     public int ReadBufferSize { get; init; } = 16 * 1024;
 
+    /// <summary>
+    /// The dispatcher handlers run on unless their route names another; null for Akka's default.
+    /// The daemon sets <c>actorsocket.handler-dispatcher</c>: threads of their own, so a handler that
+    /// blocks never stalls sockets, keepalive or topics.
+    /// </summary>
+    public string? HandlerDispatcher { get; init; }
+
     /// <summary>How long a handler may take to finish after its connection ended before it is stopped. 5 s.</summary>
     public TimeSpan HandlerDrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

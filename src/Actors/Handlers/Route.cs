@@ -8,7 +8,12 @@ namespace ActorSocket.Actors.Handlers;
 /// <param name="Path">The exact request path, such as <c>/echo</c>.</param>
 /// <param name="HandlerProps">Creates the handler actor for one connection.</param>
 /// <param name="Handshake">Subprotocols, compression and extra headers for the handshake.</param>
-public sealed record Route(string Path, Func<ConnectionInfo, Props> HandlerProps, HandshakeOptions Handshake);
+/// <param name="Dispatcher">
+/// The dispatcher the route's handlers run on (a HOCON path); null for the server's handler
+/// dispatcher. A route whose handlers block gets a dispatcher of its own, so that they stall
+/// nothing but themselves.
+/// </param>
+public sealed record Route(string Path, Func<ConnectionInfo, Props> HandlerProps, HandshakeOptions Handshake, string? Dispatcher = null);
 
 /// <summary>Routes by exact path.</summary>
 public sealed class RouteTable

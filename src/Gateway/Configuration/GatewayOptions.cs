@@ -84,6 +84,7 @@ public sealed record GatewayOptions
             MaxOutboundBytes = Range(c.GetInt("max-outbound-bytes"), 1024, int.MaxValue, "max-outbound-bytes"),
             ReadBufferSize = Range(c.GetInt("read-buffer-size"), 512, 16 * 1024 * 1024, "read-buffer-size"),
             HandlerDrainTimeout = Positive(c.GetTimeSpan("handler-drain-timeout"), "handler-drain-timeout"),
+            HandlerDispatcher = c.HasPath("handler-dispatcher") ? "actorsocket.handler-dispatcher" : null,
         };
 
         var routes = new List<RouteOptions>();
@@ -101,7 +102,13 @@ public sealed record GatewayOptions
                     throw new ConfigurationException("Route " + entry.Key + " needs a path starting with / and a handler.");
                 }
 
-                routes.Add(new RouteOptions(path, handler, route.GetStringList("subprotocols", []).ToList()));
+                string dispatcher = route.GetString("dispatcher", string.Empty);
+                if (dispatcher.Length > 0 && !config.HasPath(dispatcher))
+                {
+                    throw new ConfigurationException("Route " + path + ": dispatcher \"" + dispatcher + "\" is not configured.");
+                }
+
+                routes.Add(new RouteOptions(path, handler, route.GetStringList("subprotocols", []).ToList(), dispatcher.Length > 0 ? dispatcher : null));
             }
         }
 
@@ -146,4 +153,5 @@ public sealed record GatewayOptions
 /// <param name="Path">Request path.</param>
 /// <param name="Handler">Handler name (<c>echo</c>) or type.</param>
 /// <param name="SubProtocols">Subprotocols in the server's order of preference.</param>
-public sealed record RouteOptions(string Path, string Handler, IReadOnlyList<string> SubProtocols);
+/// <param name="Dispatcher">The HOCON path of the dispatcher its handlers run on; null for the handler dispatcher.</param>
+public sealed record RouteOptions(string Path, string Handler, IReadOnlyList<string> SubProtocols, string? Dispatcher = null);
