@@ -73,7 +73,8 @@ public sealed class ActorSocketServer : IAsyncDisposable
             Metrics,
             ConnectionLogger,
             _options.MaxConnections,
-            certificate is null ? socket => new SocketTransport(socket) : socket => new TlsTransport(socket, certificate));
+            certificate is null ? socket => new SocketTransport(socket) : socket => new TlsTransport(socket, certificate),
+            new TrustedProxies(_options.TrustedProxies));
         _supervisor = _system.ActorOf(ConnectionsSupervisor.Props(context), "connections");
 
         IPAddress address = ResolveHost(_options.Host);
@@ -181,7 +182,22 @@ public sealed class ActorSocketServer : IAsyncDisposable
             };
             // The built-in handlers never block: they run beside the connections on Akka's default
             // dispatcher unless the route names another. Plugin handlers get the isolated one.
-            yield return new Route(route.Path, props, handshake, route.Dispatcher ?? Akka.Dispatch.Dispatchers.DefaultDispatcherId);
+            var hooks = new List<IHandshakeHook>();
+            if (route.AllowedOrigins.Count > 0)
+            {
+                hooks.Add(new OriginAllowList(route.AllowedOrigins));
+            }
+
+            if (route.AuthType == "bearer")
+            {
+                hooks.Add(new BearerTokenAuthentication(route.AuthEntries));
+            }
+            else if (route.AuthType == "basic")
+            {
+                hooks.Add(new BasicAuthentication(route.AuthEntries));
+            }
+
+            yield return new Route(route.Path, props, handshake, route.Dispatcher ?? Akka.Dispatch.Dispatchers.DefaultDispatcherId, hooks);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using ActorSocket.Actors.Handlers;
 using ActorSocket.Protocol;
 using ActorSocket.Protocol.Http;
@@ -65,11 +66,82 @@ public sealed partial class ConnectionActor
             return;
         }
 
-        Accept(route, decision, consumed);
+        IPEndPoint? peer = _transport.RemoteEndPoint as IPEndPoint;
+        IPEndPoint? client = (_context.Proxies ?? TrustedProxies.None).ClientOf(peer, _request);
+        if (route.Hooks is { Count: > 0 } hooks)
+        {
+            // Reading pauses (no Continue) until the hooks have decided.
+            _state = State.Deciding;
+            RunHooksAsync(hooks, new HandshakeContext(_request, client, decision, null), _cancellation.Token)
+                .PipeTo(Self, success: verdict => new HookDecided(route, decision, consumed, verdict, client), failure: error => new HookDecided(route, decision, consumed, HookFailed(error), client));
+            return;
+        }
+
+        Accept(route, decision, consumed, null, client);
     }
 
-    private void Accept(Route route, HandshakeDecision decision, int consumed)
+    private sealed record HookDecided(Route Route, HandshakeDecision Decision, int Consumed, HandshakeVerdict Verdict, IPEndPoint? Client);
+
+    private static async Task<HandshakeVerdict> RunHooksAsync(IReadOnlyList<IHandshakeHook> hooks, HandshakeContext context, CancellationToken cancellation)
     {
+        object? identity = null;
+        string? subProtocol = null;
+        foreach (IHandshakeHook hook in hooks)
+        {
+            HandshakeVerdict verdict = await hook.DecideAsync(context with { Identity = identity }, cancellation).ConfigureAwait(false);
+            if (verdict.Refusal is not null)
+            {
+                return verdict;
+            }
+
+            identity = verdict.Identity ?? identity;
+            subProtocol = verdict.SubProtocol ?? subProtocol;
+        }
+
+        return HandshakeVerdict.Accept(identity, subProtocol);
+    }
+
+    private HandshakeVerdict HookFailed(Exception error)
+    {
+        _context.Logger.LogError(error, "A handshake hook failed for connection {ConnectionId} on {Path}; answering 500", _id, _request?.Path);
+        return HandshakeVerdict.Refuse(500, "internal error");
+    }
+
+    private void OnHookDecided(HookDecided decided)
+    {
+        if (_state != State.Deciding)
+        {
+            return; // the handshake timed out meanwhile
+        }
+
+        _state = State.Handshaking;
+        if (decided.Verdict.Refusal is { } refusal)
+        {
+            _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} refused by a handshake hook: {Status}", _id, decided.Client?.ToString() ?? _remote, refusal.StatusCode);
+            Respond(refusal);
+        }
+        else
+        {
+            HandshakeDecision decision = decided.Decision;
+            string? chosen = decided.Verdict.SubProtocol;
+            if (chosen is not null && chosen != decision.SubProtocol && _request!.SubProtocols.Contains(chosen))
+            {
+                decision = WebSocketHandshake.Accept(_request, chosen, decision.Deflate, decided.Route.Handshake.ExtraHeaders);
+            }
+
+            Accept(decided.Route, decision, decided.Consumed, decided.Verdict.Identity, decided.Client);
+        }
+
+        _reader?.Continue();
+    }
+
+    private void Accept(Route route, HandshakeDecision decision, int consumed, object? identity, IPEndPoint? client)
+    {
+        if (client is not null)
+        {
+            _remote = client.ToString();
+        }
+
         Timers.Cancel(nameof(HandshakeTimeout));
         _context.Metrics.Handshakes.WithLabels("101").Inc();
         _raw = new ArrayBufferWriter<byte>(256);
@@ -79,7 +151,7 @@ public sealed partial class ConnectionActor
         _state = State.Open;
         _opened = true;
         _context.Metrics.OpenConnections.Inc();
-        _info = new ConnectionInfo(_id, _request!, _transport.RemoteEndPoint, decision.SubProtocol, decision.Deflate is not null, _transport.IsSecure, DateTimeOffset.UtcNow);
+        _info = new ConnectionInfo(_id, _request!, (EndPoint?)client ?? _transport.RemoteEndPoint, decision.SubProtocol, decision.Deflate is not null, _transport.IsSecure, DateTimeOffset.UtcNow, identity, _transport.RemoteEndPoint);
         _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} opened {Path}", _id, _remote, _request!.Path);
 
         Timers.StartPeriodicTimer(nameof(PingTick), PingTick.Instance, Settings.PingInterval);
@@ -121,7 +193,7 @@ public sealed partial class ConnectionActor
 
     private void OnHandshakeTimeout()
     {
-        if (_state is not (State.Starting or State.Handshaking))
+        if (_state is not (State.Starting or State.Handshaking or State.Deciding))
         {
             return;
         }

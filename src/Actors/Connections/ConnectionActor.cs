@@ -24,7 +24,7 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
     private readonly bool _overCapacity;
     private readonly CancellationTokenSource _cancellation = new();
     private readonly long _started = Stopwatch.GetTimestamp();
-    private readonly string _remote;
+    private string _remote;
     private ReadLoop? _reader;
     private State _state = State.Starting;
 
@@ -47,6 +47,7 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
     {
         Starting,
         Handshaking,
+        Deciding,
         Responding,
         Open,
         Closing,
@@ -194,6 +195,9 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
                 break;
             case HttpAnswered answered:
                 Respond(answered.Response);
+                break;
+            case HookDecided decided:
+                OnHookDecided(decided);
                 break;
             case Connection.ICommand command:
                 OnCommand(command);

@@ -14,6 +14,7 @@ namespace ActorSocket.Actors.Connections;
 /// <param name="Logger">Where connection events are logged.</param>
 /// <param name="MaxConnections">Connections served at once; over it a client gets 503.</param>
 /// <param name="TransportFactory">Wraps an accepted socket (plain or TLS).</param>
+/// <param name="Proxies">Peers trusted to name the client in <c>X-Forwarded-For</c>; none when null.</param>
 public sealed record ServerContext(
     ConnectionSettings Settings,
     RouteTable Routes,
@@ -21,4 +22,5 @@ public sealed record ServerContext(
     ServerMetrics Metrics,
     ILogger Logger,
     int MaxConnections,
-    Func<Socket, ITransport> TransportFactory);
+    Func<Socket, ITransport> TransportFactory,
+    TrustedProxies? Proxies = null);

@@ -13,7 +13,8 @@ namespace ActorSocket.Actors.Handlers;
 /// dispatcher. A route whose handlers block gets a dispatcher of its own, so that they stall
 /// nothing but themselves.
 /// </param>
-public sealed record Route(string Path, Func<ConnectionInfo, Props> HandlerProps, HandshakeOptions Handshake, string? Dispatcher = null);
+/// <param name="Hooks">Handshake hooks run in order before the connection is accepted; the first refusal wins.</param>
+public sealed record Route(string Path, Func<ConnectionInfo, Props> HandlerProps, HandshakeOptions Handshake, string? Dispatcher = null, IReadOnlyList<IHandshakeHook>? Hooks = null);
 
 /// <summary>Routes by exact path.</summary>
 public sealed class RouteTable

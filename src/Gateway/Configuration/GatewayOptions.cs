@@ -36,6 +36,9 @@ public sealed record GatewayOptions
     /// <summary>Route path to handler name and subprotocols.</summary>
     public required IReadOnlyList<RouteOptions> Routes { get; init; }
 
+    /// <summary>Peers trusted to name the client in X-Forwarded-For.</summary>
+    public required IReadOnlyList<string> TrustedProxies { get; init; }
+
     /// <summary>TLS certificate file (PFX, or PEM with <see cref="TlsKey"/>); empty for plain TCP.</summary>
     public required string TlsCertificate { get; init; }
 
@@ -108,7 +111,18 @@ public sealed record GatewayOptions
                     throw new ConfigurationException("Route " + path + ": dispatcher \"" + dispatcher + "\" is not configured.");
                 }
 
-                routes.Add(new RouteOptions(path, handler, route.GetStringList("subprotocols", []).ToList(), dispatcher.Length > 0 ? dispatcher : null));
+                string authType = route.GetString("auth.type", "none");
+                if (authType is not ("none" or "bearer" or "basic"))
+                {
+                    throw new ConfigurationException("Route " + path + ": auth.type must be none, bearer or basic, not " + authType + ".");
+                }
+
+                routes.Add(new RouteOptions(path, handler, route.GetStringList("subprotocols", []).ToList(), dispatcher.Length > 0 ? dispatcher : null)
+                {
+                    AllowedOrigins = route.GetStringList("allowed-origins", []).ToList(),
+                    AuthType = authType,
+                    AuthEntries = ReadMap(route, authType == "bearer" ? "auth.tokens" : "auth.users"),
+                });
             }
         }
 
@@ -133,6 +147,7 @@ public sealed record GatewayOptions
             {
                 IdleTimeout = Positive(c.GetTimeSpan("pubsub.topic-idle-timeout"), "pubsub.topic-idle-timeout"),
             },
+            TrustedProxies = c.GetStringList("trusted-proxies", []).ToList(),
             TlsCertificate = c.GetString("tls.certificate", string.Empty),
             TlsKey = c.GetString("tls.key", string.Empty),
             TlsPassword = c.GetString("tls.password", string.Empty),
@@ -140,6 +155,21 @@ public sealed record GatewayOptions
             LogLevel = c.GetString("logging.level"),
             LogFormat = c.GetString("logging.format"),
         };
+    }
+
+    private static Dictionary<string, string> ReadMap(Config config, string path)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        Config? section = config.HasPath(path) ? config.GetConfig(path) : null;
+        if (section is not null && !section.IsEmpty)
+        {
+            foreach (var entry in section.AsEnumerable())
+            {
+                map[entry.Key.Trim('"')] = entry.Value.GetString();
+            }
+        }
+
+        return map;
     }
 
     private static int Range(int value, int min, int max, string key) =>
@@ -154,4 +184,14 @@ public sealed record GatewayOptions
 /// <param name="Handler">Handler name (<c>echo</c>) or type.</param>
 /// <param name="SubProtocols">Subprotocols in the server's order of preference.</param>
 /// <param name="Dispatcher">The HOCON path of the dispatcher its handlers run on; null for the handler dispatcher.</param>
-public sealed record RouteOptions(string Path, string Handler, IReadOnlyList<string> SubProtocols, string? Dispatcher = null);
+public sealed record RouteOptions(string Path, string Handler, IReadOnlyList<string> SubProtocols, string? Dispatcher = null)
+{
+    /// <summary>Browser origins allowed; empty for any.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+
+    /// <summary><c>none</c>, <c>bearer</c> or <c>basic</c>.</summary>
+    public string AuthType { get; init; } = "none";
+
+    /// <summary>Bearer: token to identity name. Basic: user name to password.</summary>
+    public IReadOnlyDictionary<string, string> AuthEntries { get; init; } = new Dictionary<string, string>();
+}

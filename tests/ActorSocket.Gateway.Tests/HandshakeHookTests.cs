@@ -1,0 +1,108 @@
+using System.Net.WebSockets;
+using System.Text;
+using ActorSocket.Actors.Handlers;
+using ActorSocket.Protocol.Http;
+using Akka.Actor;
+
+namespace ActorSocket.Gateway.Tests;
+
+public class HandshakeHookTests
+{
+    private const string Upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+
+    /// <summary>Tells the client who it is: the identity and the address the server saw.</summary>
+    private sealed class WhoAmIHandler : UntypedActor
+    {
+        protected override void OnReceive(object message)
+        {
+            if (message is Handler.Connected connected)
+            {
+                string address = connected.Info.RemoteEndPoint is System.Net.IPEndPoint ip ? ip.Address.ToString() : "?";
+                connected.Connection.Tell(Connection.SendText.From((connected.Info.Identity ?? "anonymous") + "@" + address));
+            }
+        }
+    }
+
+    private sealed class ThrowingHook : IHandshakeHook
+    {
+        public ValueTask<HandshakeVerdict> DecideAsync(HandshakeContext context, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("hook bug");
+    }
+
+    private static Route WhoAmI(string path, params IHandshakeHook[] hooks) =>
+        new(path, _ => Props.Create(() => new WhoAmIHandler()), HandshakeOptions.Default, null, hooks);
+
+    private static async Task<string> FirstTextAsync(TestServer server, string path, string headers)
+    {
+        await using RawClient client = await RawClient.ConnectAsync(server.Port, path, headers);
+        var ev = await client.ReadEventAsync();
+        return Encoding.UTF8.GetString(ev.Payload);
+    }
+
+    [Fact]
+    public async Task A_bearer_hook_refuses_with_401_and_accepts_with_an_identity()
+    {
+        var tokens = new Dictionary<string, string> { ["s3cret"] = "alice" };
+        await using TestServer server = await TestServer.StartAsync(routes: [WhoAmI("/me", new BearerTokenAuthentication(tokens))]);
+
+        string refused = await RawClient.HttpAsync(server.Port, $"GET /me HTTP/1.1\r\nHost: x\r\n{Upgrade}\r\n");
+        Assert.StartsWith("HTTP/1.1 401 Unauthorized\r\n", refused);
+        Assert.Contains("WWW-Authenticate: Bearer", refused);
+        string wrong = await RawClient.HttpAsync(server.Port, $"GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n{Upgrade}\r\n");
+        Assert.StartsWith("HTTP/1.1 401 ", wrong);
+
+        Assert.Equal("alice@127.0.0.1", await FirstTextAsync(server, "/me", "Authorization: Bearer s3cret\r\n"));
+        Assert.Equal("alice@127.0.0.1", await FirstTextAsync(server, "/me?access_token=s3cret", ""));
+    }
+
+    [Fact]
+    public async Task Basic_authentication_is_configured_in_HOCON()
+    {
+        await using TestServer server = await TestServer.StartAsync("""actorsocket.routes."/echo".auth { type = basic, users { bob = "pa:ss" } }""");
+        Assert.StartsWith("HTTP/1.1 401 ", await RawClient.HttpAsync(server.Port, $"GET /echo HTTP/1.1\r\nHost: x\r\n{Upgrade}\r\n"));
+        string good = "Authorization: Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("bob:pa:ss")) + "\r\n";
+        await using RawClient client = await RawClient.ConnectAsync(server.Port, "/echo", good);
+        string bad = "Authorization: Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("bob:wrong")) + "\r\n";
+        Assert.StartsWith("HTTP/1.1 401 ", await RawClient.HttpAsync(server.Port, $"GET /echo HTTP/1.1\r\nHost: x\r\n{bad}{Upgrade}\r\n"));
+    }
+
+    [Fact]
+    public async Task The_origin_allow_list_refuses_other_origins_with_403()
+    {
+        await using TestServer server = await TestServer.StartAsync("""actorsocket.routes."/echo".allowed-origins = ["https://app.example.com"]""");
+        string refused = await RawClient.HttpAsync(server.Port, $"GET /echo HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example.com\r\n{Upgrade}\r\n");
+        Assert.StartsWith("HTTP/1.1 403 Forbidden\r\n", refused);
+
+        using var browser = new ClientWebSocket();
+        browser.Options.SetRequestHeader("Origin", "https://app.example.com");
+        await browser.ConnectAsync(server.Uri("/echo"), CancellationToken.None);
+        using var notBrowser = new ClientWebSocket(); // no Origin: not a browser, let through
+        await notBrowser.ConnectAsync(server.Uri("/echo"), CancellationToken.None);
+        Assert.Equal(WebSocketState.Open, notBrowser.State);
+    }
+
+    [Fact]
+    public async Task X_Forwarded_For_is_honoured_only_from_trusted_proxies()
+    {
+        const string forwarded = "X-Forwarded-For: 198.51.100.9, 203.0.113.7\r\n";
+        await using (TestServer untrusting = await TestServer.StartAsync(routes: [WhoAmI("/me")]))
+        {
+            Assert.Equal("anonymous@127.0.0.1", await FirstTextAsync(untrusting, "/me", forwarded));
+        }
+
+        await using TestServer trusting = await TestServer.StartAsync("""actorsocket.trusted-proxies = ["127.0.0.0/8", "203.0.113.7"]""", routes: [WhoAmI("/me")]);
+        // The right-most hop that is not itself a trusted proxy is the client.
+        Assert.Equal("anonymous@198.51.100.9", await FirstTextAsync(trusting, "/me", forwarded));
+        Assert.Equal("anonymous@127.0.0.1", await FirstTextAsync(trusting, "/me", ""));
+    }
+
+    [Fact]
+    public async Task A_hook_that_fails_answers_500_and_the_server_goes_on()
+    {
+        await using TestServer server = await TestServer.StartAsync(routes: [WhoAmI("/broken", new ThrowingHook())]);
+        Assert.StartsWith("HTTP/1.1 500 ", await RawClient.HttpAsync(server.Port, $"GET /broken HTTP/1.1\r\nHost: x\r\n{Upgrade}\r\n"));
+        Assert.Contains(server.LogEvents, e => e.Level == Serilog.Events.LogEventLevel.Error && e.Exception is InvalidOperationException);
+        using var client = new ClientWebSocket();
+        await client.ConnectAsync(server.Uri("/echo"), CancellationToken.None);
+    }
+}
