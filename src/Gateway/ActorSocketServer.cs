@@ -74,7 +74,8 @@ public sealed class ActorSocketServer : IAsyncDisposable
             ConnectionLogger,
             _options.MaxConnections,
             certificate is null ? socket => new SocketTransport(socket) : socket => new TlsTransport(socket, certificate),
-            new TrustedProxies(_options.TrustedProxies));
+            new TrustedProxies(_options.TrustedProxies),
+            _topics);
         _supervisor = _system.ActorOf(ConnectionsSupervisor.Props(context), "connections");
 
         IPAddress address = ResolveHost(_options.Host);
@@ -171,6 +172,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
 
     private IEnumerable<Route> BuildRoutes()
     {
+        var types = new Plugins.HandlerTypeResolver(_options.PluginDirectories);
         foreach (RouteOptions route in _options.Routes)
         {
             var handshake = new HandshakeOptions { SubProtocols = route.SubProtocols, Deflate = _options.Deflate };
@@ -178,7 +180,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
             {
                 "echo" => _ => EchoHandler.Props(),
                 "pubsub" => _ => PubSubHandler.Props(_topics!, _options.PubSub),
-                _ => throw new Akka.Configuration.ConfigurationException("Route " + route.Path + ": unknown handler \"" + route.Handler + "\"."),
+                _ => PluginProps(types.Resolve(route.Path, route.Handler)),
             };
             // The built-in handlers never block: they run beside the connections on Akka's default
             // dispatcher unless the route names another. Plugin handlers get the isolated one.
@@ -199,6 +201,17 @@ public sealed class ActorSocketServer : IAsyncDisposable
 
             yield return new Route(route.Path, props, handshake, route.Dispatcher ?? Akka.Dispatch.Dispatchers.DefaultDispatcherId, hooks);
         }
+    }
+
+    /// <summary>
+    /// Props for a plugin handler through dependency injection: its constructor may ask for any
+    /// registered service, and for the <see cref="ConnectionInfo"/> of its connection.
+    /// </summary>
+    private Func<ConnectionInfo, Props> PluginProps(Type type)
+    {
+        var resolver = Akka.DependencyInjection.DependencyResolver.For(_system);
+        bool wantsInfo = type.GetConstructors().Any(c => c.GetParameters().Any(p => p.ParameterType == typeof(ConnectionInfo)));
+        return info => wantsInfo ? resolver.Props(type, info) : resolver.Props(type);
     }
 
     private X509Certificate2? LoadCertificate()

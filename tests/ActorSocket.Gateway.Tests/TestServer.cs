@@ -50,7 +50,17 @@ public sealed class TestServer : IAsyncDisposable
         var log = new LogCollector();
         IHost host = GatewayHost.Build(config, logging => logging.WriteTo.Sink(log), routes);
         var server = new TestServer(host, log);
-        await host.StartAsync();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            await host.StopAsync();
+            host.Dispose();
+            throw;
+        }
+
         var channel = Channel.CreateUnbounded<ConnectionTerminated>();
         IActorRef collector = server.System.ActorOf(Props.Create(() => new ChannelWriterActor<ConnectionTerminated>(channel.Writer)));
         server.System.EventStream.Subscribe(collector, typeof(ConnectionTerminated));

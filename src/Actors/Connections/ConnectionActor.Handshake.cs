@@ -164,7 +164,7 @@ public sealed partial class ConnectionActor
 
         _handler = Context.ActorOf(handlerProps, "handler");
         Context.Watch(_handler);
-        _handler.Tell(new Handler.Connected(_info, Self));
+        _handler.Tell(new Handler.Connected(_info, Self, _context.Topics));
 
         // Frames the client sent right behind its request (the 101 still goes out first).
         if (_headLength > consumed)

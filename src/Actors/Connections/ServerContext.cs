@@ -15,6 +15,7 @@ namespace ActorSocket.Actors.Connections;
 /// <param name="MaxConnections">Connections served at once; over it a client gets 503.</param>
 /// <param name="TransportFactory">Wraps an accepted socket (plain or TLS).</param>
 /// <param name="Proxies">Peers trusted to name the client in <c>X-Forwarded-For</c>; none when null.</param>
+/// <param name="Topics">The topic backend handed to handlers, or null.</param>
 public sealed record ServerContext(
     ConnectionSettings Settings,
     RouteTable Routes,
@@ -23,4 +24,5 @@ public sealed record ServerContext(
     ILogger Logger,
     int MaxConnections,
     Func<Socket, ITransport> TransportFactory,
-    TrustedProxies? Proxies = null);
+    TrustedProxies? Proxies = null,
+    Akka.Actor.IActorRef? Topics = null);

@@ -18,8 +18,10 @@ public static class Handler
 {
     /// <summary>The handshake completed.</summary>
     /// <param name="Info">Path, query, headers, cookies, remote address, subprotocol.</param>
-    /// <param name="Connection">Where to send <see cref="Connection"/> commands.</param>
-    public sealed record Connected(ConnectionInfo Info, IActorRef Connection);
+    /// <param name="Connection">Where to send <see cref="Connection"/> commands; also the subscriber to
+    /// name in a <c>Topic.Subscribe</c>, so that topic messages go straight to the client.</param>
+    /// <param name="Topics">The topic backend (the <c>Topic</c> protocol), or null where the server has none.</param>
+    public sealed record Connected(ConnectionInfo Info, IActorRef Connection, IActorRef? Topics = null);
 
     /// <summary>A complete text message (valid UTF-8).</summary>
     /// <param name="Utf8">The message bytes.</param>

@@ -36,6 +36,9 @@ public sealed record GatewayOptions
     /// <summary>Route path to handler name and subprotocols.</summary>
     public required IReadOnlyList<RouteOptions> Routes { get; init; }
 
+    /// <summary>Directories searched for handler assemblies named in routes.</summary>
+    public required IReadOnlyList<string> PluginDirectories { get; init; }
+
     /// <summary>Peers trusted to name the client in X-Forwarded-For.</summary>
     public required IReadOnlyList<string> TrustedProxies { get; init; }
 
@@ -148,6 +151,7 @@ public sealed record GatewayOptions
                 IdleTimeout = Positive(c.GetTimeSpan("pubsub.topic-idle-timeout"), "pubsub.topic-idle-timeout"),
             },
             TrustedProxies = c.GetStringList("trusted-proxies", []).ToList(),
+            PluginDirectories = c.GetStringList("plugin-directories", []).ToList(),
             TlsCertificate = c.GetString("tls.certificate", string.Empty),
             TlsKey = c.GetString("tls.key", string.Empty),
             TlsPassword = c.GetString("tls.password", string.Empty),
