@@ -180,7 +180,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
             {
                 "echo" => _ => EchoHandler.Props(),
                 "pubsub" => _ => PubSubHandler.Props(_topics!, _options.PubSub),
-                _ => PluginProps(types.Resolve(route.Path, route.Handler)),
+                _ => ActorSocketBuilder.HandlerProps(_system, types.Resolve(route.Path, route.Handler)),
             };
             // The built-in handlers never block: they run beside the connections on Akka's default
             // dispatcher unless the route names another. Plugin handlers get the isolated one.
@@ -201,17 +201,6 @@ public sealed class ActorSocketServer : IAsyncDisposable
 
             yield return new Route(route.Path, props, handshake, route.Dispatcher ?? Akka.Dispatch.Dispatchers.DefaultDispatcherId, hooks);
         }
-    }
-
-    /// <summary>
-    /// Props for a plugin handler through dependency injection: its constructor may ask for any
-    /// registered service, and for the <see cref="ConnectionInfo"/> of its connection.
-    /// </summary>
-    private Func<ConnectionInfo, Props> PluginProps(Type type)
-    {
-        var resolver = Akka.DependencyInjection.DependencyResolver.For(_system);
-        bool wantsInfo = type.GetConstructors().Any(c => c.GetParameters().Any(p => p.ParameterType == typeof(ConnectionInfo)));
-        return info => wantsInfo ? resolver.Props(type, info) : resolver.Props(type);
     }
 
     private X509Certificate2? LoadCertificate()

@@ -12,7 +12,7 @@ namespace ActorSocket.Gateway;
 /// <summary>Builds the daemon's generic host: Serilog, the actor system from HOCON, and the gateway.</summary>
 public static class GatewayHost
 {
-    /// <summary>Creates the host for a loaded configuration.</summary>
+    /// <summary>Creates the daemon's host for a loaded configuration.</summary>
     /// <param name="config">The whole HOCON tree (defaults, file and flags folded).</param>
     /// <param name="configureLogging">Extra Serilog configuration (tests add an in-memory sink).</param>
     /// <param name="extraRoutes">Routes registered in code beside those in HOCON.</param>
@@ -22,13 +22,32 @@ public static class GatewayHost
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(15));
         builder.Services.AddSerilog(SerilogSetup.CreateLogger(options, configureLogging), dispose: true);
-        builder.Services.AddSingleton(options);
-        foreach (Route route in extraRoutes ?? [])
+        builder.Services.AddActorSocket(config, routes =>
         {
-            builder.Services.AddSingleton(route);
-        }
+            foreach (Route route in extraRoutes ?? [])
+            {
+                routes.Map(route);
+            }
+        });
+        return builder.Build();
+    }
 
-        builder.Services.AddAkka("actorsocket", (akka, services) =>
+    /// <summary>
+    /// Adds ActorSocket to an application's own generic host: the actor system (through Akka.Hosting,
+    /// its logs through the host's logger factory), and the server, which starts with the host and
+    /// drains on shutdown. Routes come from <paramref name="config"/> and from <paramref name="configure"/>.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="config">The HOCON tree, usually <see cref="GatewayConfig.Load"/>'s.</param>
+    /// <param name="configure">Routes registered in code.</param>
+    public static IServiceCollection AddActorSocket(this IServiceCollection services, Config config, Action<ActorSocketBuilder>? configure = null)
+    {
+        GatewayOptions options = GatewayOptions.From(config);
+        var routes = new ActorSocketBuilder();
+        configure?.Invoke(routes);
+        services.AddSingleton(options);
+        services.AddSingleton(routes);
+        services.AddAkka("actorsocket", (akka, provider) =>
         {
             akka.AddHocon(config, HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
@@ -36,12 +55,12 @@ public static class GatewayHost
                 loggers.LogLevel = SerilogSetup.AkkaLevel(options.LogLevel);
                 loggers.ClearLoggers();
                 // Akka.Hosting's logger-factory bridge, with Akka's positional templates repaired.
-                loggers.AddLoggerFactory(new PositionalTemplateLoggerFactory(services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
+                loggers.AddLoggerFactory(new PositionalTemplateLoggerFactory(provider.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
             });
         });
-        builder.Services.AddSingleton<GatewayService>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<GatewayService>());
-        return builder.Build();
+        services.AddSingleton<GatewayService>();
+        services.AddHostedService(provider => provider.GetRequiredService<GatewayService>());
+        return services;
     }
 
     /// <summary>The running server of a started host.</summary>

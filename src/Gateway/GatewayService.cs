@@ -1,4 +1,3 @@
-using ActorSocket.Actors.Handlers;
 using ActorSocket.Gateway.Configuration;
 using Akka.Actor;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,14 +11,14 @@ public sealed class GatewayService : IHostedService
 {
     private readonly GatewayOptions _options;
     private readonly IServiceProvider _services;
-    private readonly IEnumerable<Route> _extraRoutes;
+    private readonly ActorSocketBuilder _routes;
 
     /// <summary>Created by the host.</summary>
-    public GatewayService(GatewayOptions options, IServiceProvider services, IEnumerable<Route> extraRoutes)
+    public GatewayService(GatewayOptions options, IServiceProvider services, ActorSocketBuilder routes)
     {
         _options = options;
         _services = services;
-        _extraRoutes = extraRoutes;
+        _routes = routes;
     }
 
     /// <summary>The running server (after start).</summary>
@@ -30,7 +29,7 @@ public sealed class GatewayService : IHostedService
     {
         var system = _services.GetRequiredService<ActorSystem>();
         Server = new ActorSocketServer(_options, system, _services.GetRequiredService<ILoggerFactory>());
-        Server.Start(_extraRoutes);
+        Server.Start(_routes.Routes.Select(route => route(system)).ToList());
         return Task.CompletedTask;
     }
 
