@@ -2,22 +2,7 @@ namespace ActorSocket.Gateway.Tests;
 
 public class ChatPageTests
 {
-    private static string BrowserDirectory
-    {
-        get
-        {
-            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                string candidate = Path.Combine(directory.FullName, "tests", "browser");
-                if (File.Exists(Path.Combine(candidate, "chat.js")))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new DirectoryNotFoundException("tests/browser not found above " + AppContext.BaseDirectory);
-        }
-    }
+    private static string BrowserDirectory => RepositoryFiles.Find(Path.Combine("tests", "browser"));
 
     [Fact]
     public async Task The_chat_page_is_served_self_contained()

@@ -6,22 +6,7 @@ namespace ActorSocket.Gateway.Tests;
 /// </summary>
 public class ConformanceTests
 {
-    private static string Script
-    {
-        get
-        {
-            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                string candidate = Path.Combine(directory.FullName, "conformance", "wsconform.py");
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new FileNotFoundException("conformance/wsconform.py not found above " + AppContext.BaseDirectory);
-        }
-    }
+    private static string Script => RepositoryFiles.Find(Path.Combine("conformance", "wsconform.py"));
 
     [Fact]
     public async Task Every_conformance_case_passes_against_echo()

@@ -12,15 +12,8 @@ public sealed class PluginTests : IDisposable
     public PluginTests()
     {
         string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        string? built = null;
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null && built is null; directory = directory.Parent)
-        {
-            string candidate = Path.Combine(directory.FullName, "samples", "ChatRoom", "bin", configuration, "net10.0", "ChatRoom.dll");
-            built = File.Exists(candidate) ? candidate : null;
-        }
-
-        Assert.NotNull(built);
-        File.Copy(built!, Path.Combine(_plugins, "ChatRoom.dll"));
+        string built = RepositoryFiles.Find(Path.Combine("samples", "ChatRoom", "bin", configuration, "net10.0", "ChatRoom.dll"));
+        File.Copy(built, Path.Combine(_plugins, "ChatRoom.dll"));
     }
 
     public void Dispose() => Directory.Delete(_plugins, recursive: true);

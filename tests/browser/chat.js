@@ -1,17 +1,13 @@
 // Two chat pages in headless Chromium: a message typed in one appears in the other.
 // Usage: node chat.js http://127.0.0.1:PORT/ SCREENSHOT.png
 // Prints "ok" and exits 0 on success; bounded by a 60 s deadline.
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 
 const [base, screenshot] = process.argv.slice(2);
 const deadline = setTimeout(() => { console.error('timeout'); process.exit(1); }, 60000);
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     const alice = await browser.newPage();
     const bob = await browser.newPage();

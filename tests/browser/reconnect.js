@@ -2,7 +2,7 @@
 // Usage: node reconnect.js http://127.0.0.1:PORT/
 // Protocol with the test: prints "online" once joined; the test restarts the server on the same
 // port and writes "restarted" to stdin; the page must come back online and chat again ("ok").
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 const readline = require('readline');
 
 const [base] = process.argv.slice(2);
@@ -11,11 +11,7 @@ const lines = readline.createInterface({ input: process.stdin });
 const restarted = new Promise((resolve) => lines.on('line', (line) => { if (line.trim() === 'restarted') resolve(); }));
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     await page.goto(base + '?nick=carol&room=again');
