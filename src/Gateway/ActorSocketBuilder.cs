@@ -32,6 +32,19 @@ public sealed class ActorSocketBuilder
         return this;
     }
 
+    /// <summary>
+    /// Adds a route served by an Akka.Streams flow per connection (the Akka HTTP convention), with
+    /// backpressure from the socket in both directions.
+    /// </summary>
+    /// <param name="path">The request path.</param>
+    /// <param name="flow">Creates the flow for one connection.</param>
+    /// <param name="handshake">Subprotocols and compression; the defaults when null.</param>
+    public ActorSocketBuilder MapFlow(string path, Func<ConnectionInfo, Akka.Streams.Dsl.Flow<WsMessage, WsMessage, Akka.NotUsed>> flow, HandshakeOptions? handshake = null)
+    {
+        Routes.Add(_ => Route.ForFlow(path, flow, handshake));
+        return this;
+    }
+
     /// <summary>Props through dependency injection for a handler type, passing the connection's info when its constructor asks for it.</summary>
     internal static Func<ConnectionInfo, Props> HandlerProps(ActorSystem system, Type type)
     {

@@ -13,6 +13,7 @@ public sealed partial class ConnectionActor
     private byte[]? _head;
     private int _headLength;
     private HttpRequest? _request;
+    private Route? _route;
 
     private void OnHandshakeData(ReadOnlySpan<byte> data)
     {
@@ -162,6 +163,7 @@ public sealed partial class ConnectionActor
             handlerProps = handlerProps.WithDispatcher(dispatcher);
         }
 
+        _route = route;
         _handler = Context.ActorOf(handlerProps, "handler");
         Context.Watch(_handler);
         _handler.Tell(new Handler.Connected(_info, Self, _context.Topics));

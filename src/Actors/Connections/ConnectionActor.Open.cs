@@ -20,6 +20,9 @@ public sealed partial class ConnectionActor
     private TerminationCause _closeCause = TerminationCause.Closed;
     private bool _closeInitiated;
     private bool _drainingHandler;
+    private int _unacked;
+    private bool _readPaused;
+    private readonly Queue<IActorRef> _sendAcks = new();
 
     private void ProcessEvents()
     {
@@ -32,11 +35,13 @@ public sealed partial class ConnectionActor
                     _messagesIn++;
                     _context.Metrics.MessagesIn.Inc();
                     _handler?.Tell(new Handler.TextMessage(ev.Payload.ToArray()));
+                    CountUnacked();
                     break;
                 case WebSocketEventKind.Binary:
                     _messagesIn++;
                     _context.Metrics.MessagesIn.Inc();
                     _handler?.Tell(new Handler.BinaryMessage(ev.Payload.ToArray()));
+                    CountUnacked();
                     break;
                 case WebSocketEventKind.Pong:
                     _awaitingPong = false;
@@ -82,6 +87,12 @@ public sealed partial class ConnectionActor
 
     private void OnCommand(Connection.ICommand command)
     {
+        if (command is Connection.Ack)
+        {
+            OnHandlerAck();
+            return;
+        }
+
         if (_state is not (State.Open or State.Closing) || _codec!.CloseSent)
         {
             return; // sending after close is a race, not an error
@@ -90,6 +101,14 @@ public sealed partial class ConnectionActor
         bool sent;
         switch (command)
         {
+            case Connection.SendAndAck { Message: WsMessage.Text text }:
+                sent = _codec.SendText(System.Text.Encoding.UTF8.GetBytes(text.Value));
+                _sendAcks.Enqueue(Sender);
+                break;
+            case Connection.SendAndAck { Message: WsMessage.Binary binary }:
+                sent = _codec.SendBinary(binary.Data.Span);
+                _sendAcks.Enqueue(Sender);
+                break;
             case Connection.SendText text:
                 sent = _codec.SendText(text.Utf8.Span);
                 break;
@@ -118,6 +137,36 @@ public sealed partial class ConnectionActor
         }
     }
 
+    /// <summary>Whether the socket may be read again: always, unless the route has an inbound window the handler has filled.</summary>
+    private bool MayRead => _route?.InboundWindow is not { } window || _unacked < window;
+
+    private void CountUnacked()
+    {
+        if (_route?.InboundWindow is not null)
+        {
+            _unacked++;
+        }
+    }
+
+    private void OnHandlerAck()
+    {
+        _unacked = Math.Max(0, _unacked - 1);
+        if (_readPaused && MayRead)
+        {
+            _readPaused = false;
+            _reader?.Continue();
+        }
+    }
+
+    /// <summary>Answers <see cref="Connection.SendAndAck"/> senders while the outbound buffer is under half full.</summary>
+    private void ReleaseSendAcks()
+    {
+        while (_sendAcks.Count > 0 && (_codec is null || _codec.OutgoingLength + _inflight < Settings.MaxOutboundBytes / 2))
+        {
+            _sendAcks.Dequeue().Tell(Connection.Sent.Instance);
+        }
+    }
+
     private void AfterSend(bool sent)
     {
         if (sent)
@@ -132,6 +181,7 @@ public sealed partial class ConnectionActor
             return;
         }
 
+        ReleaseSendAcks();
         ScheduleFlush();
     }
 

@@ -104,6 +104,10 @@ public sealed partial class ConnectionActor
         _inflight = 0;
         _bytesOut += length;
         _context.Metrics.BytesOut.Inc(length);
+        if (_sendAcks.Count > 0)
+        {
+            ReleaseSendAcks();
+        }
     }
 
     private void OnWriteFailed(Exception error)

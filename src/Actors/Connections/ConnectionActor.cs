@@ -268,7 +268,11 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
             ArrayPool<byte>.Shared.Return(received.Buffer);
         }
 
-        if (_state is State.Handshaking or State.Open or State.Closing or State.Lingering or State.Responding)
+        if (_state is State.Open or State.Closing && !MayRead)
+        {
+            _readPaused = true; // the handler has a full window: the socket waits (TCP backpressure)
+        }
+        else if (_state is State.Handshaking or State.Open or State.Closing or State.Lingering or State.Responding)
         {
             _reader?.Continue();
         }

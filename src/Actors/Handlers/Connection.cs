@@ -30,4 +30,36 @@ public static class Connection
     /// <param name="Code">The close code, one allowed on the wire.</param>
     /// <param name="Reason">At most 123 UTF-8 bytes.</param>
     public sealed record Close(CloseCode Code, string? Reason = null) : ICommand;
+
+    /// <summary>
+    /// Sends a message and answers <see cref="Sent"/> once the connection has room for more (its
+    /// outbound buffer under half of <c>max-outbound-bytes</c>): outbound backpressure for a stream.
+    /// </summary>
+    /// <param name="Message">The message.</param>
+    public sealed record SendAndAck(WsMessage Message) : ICommand;
+
+    /// <summary>The answer to <see cref="SendAndAck"/>.</summary>
+    public sealed class Sent
+    {
+        /// <summary>The single instance.</summary>
+        public static readonly Sent Instance = new();
+
+        private Sent()
+        {
+        }
+    }
+
+    /// <summary>
+    /// On a route with an inbound window, the handler took one message: the connection reads its
+    /// socket again once fewer than the window are untaken.
+    /// </summary>
+    public sealed class Ack : ICommand
+    {
+        /// <summary>The single instance.</summary>
+        public static readonly Ack Instance = new();
+
+        private Ack()
+        {
+        }
+    }
 }

@@ -14,7 +14,16 @@ namespace ActorSocket.Actors.Handlers;
 /// nothing but themselves.
 /// </param>
 /// <param name="Hooks">Handshake hooks run in order before the connection is accepted; the first refusal wins.</param>
-public sealed record Route(string Path, Func<ConnectionInfo, Props> HandlerProps, HandshakeOptions Handshake, string? Dispatcher = null, IReadOnlyList<IHandshakeHook>? Hooks = null);
+/// <param name="InboundWindow">
+/// When set, messages the handler has not acknowledged (<see cref="Connection.Ack"/>) beyond this many
+/// pause the socket's reads: inbound backpressure, as a stream handler needs. Null: no acks expected.
+/// </param>
+public sealed record Route(string Path, Func<ConnectionInfo, Props> HandlerProps, HandshakeOptions Handshake, string? Dispatcher = null, IReadOnlyList<IHandshakeHook>? Hooks = null, int? InboundWindow = null)
+{
+    /// <summary>A route served by an Akka.Streams flow per connection, with backpressure both ways.</summary>
+    public static Route ForFlow(string path, Func<ConnectionInfo, Akka.Streams.Dsl.Flow<WsMessage, WsMessage, Akka.NotUsed>> flow, HandshakeOptions? handshake = null, IReadOnlyList<IHandshakeHook>? hooks = null) =>
+        new(path, _ => FlowHandler.Props(flow), handshake ?? HandshakeOptions.Default, null, hooks, FlowHandler.InboundWindow);
+}
 
 /// <summary>Routes by exact path.</summary>
 public sealed class RouteTable
