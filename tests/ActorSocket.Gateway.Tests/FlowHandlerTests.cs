@@ -83,5 +83,11 @@ public class FlowHandlerTests
         WebSocketReceiveResult result = await client.ReceiveAsync(new byte[64], CancellationToken.None);
         Assert.Equal(WebSocketMessageType.Close, result.MessageType);
         Assert.Equal(WebSocketCloseStatus.InternalServerError, result.CloseStatus);
+
+        // Nobody else is touched.
+        using var other = new ClientWebSocket();
+        await other.ConnectAsync(server.Uri("/echo"), CancellationToken.None);
+        await other.SendAsync("fine"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal("fine"u8.ToArray(), (await EchoTests.ReceiveMessageAsync(other)).Data);
     }
 }

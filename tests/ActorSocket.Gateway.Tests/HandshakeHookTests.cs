@@ -105,4 +105,44 @@ public class HandshakeHookTests
         using var client = new ClientWebSocket();
         await client.ConnectAsync(server.Uri("/echo"), CancellationToken.None);
     }
+
+    /// <summary>Admits the first two connections of each user name in the query, then refuses with 429.</summary>
+    private sealed class QuotaActor : UntypedActor
+    {
+        private readonly Dictionary<string, int> _seen = [];
+
+        protected override void OnReceive(object message)
+        {
+            if (message is HandshakeContext context)
+            {
+                string user = context.Request.Query.GetValueOrDefault("user") ?? "";
+                _seen[user] = _seen.GetValueOrDefault(user) + 1;
+                Sender.Tell(_seen[user] <= 2 ? HandshakeVerdict.Accept(identity: user) : HandshakeVerdict.Refuse(429, "quota"));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task An_actor_can_be_the_hook()
+    {
+        TestServer? server = null;
+        var quota = new Lazy<IActorRef>(() => server!.System.ActorOf(Props.Create(() => new QuotaActor())));
+        var hook = new DeferredHook(() => new ActorHandshakeHook(quota.Value, TimeSpan.FromSeconds(5)));
+        server = await TestServer.StartAsync(routes: [WhoAmI("/quota", hook)]);
+        await using (server)
+        {
+            Assert.Equal("zoe@127.0.0.1", await FirstTextAsync(server, "/quota?user=zoe", ""));
+            Assert.Equal("zoe@127.0.0.1", await FirstTextAsync(server, "/quota?user=zoe", ""));
+            Assert.StartsWith("HTTP/1.1 429 ", await RawClient.HttpAsync(server.Port, $"GET /quota?user=zoe HTTP/1.1\r\nHost: x\r\n{Upgrade}\r\n"));
+        }
+    }
+
+    /// <summary>Creates the real hook on first use (the actor system exists only once the server started).</summary>
+    private sealed class DeferredHook(Func<IHandshakeHook> create) : IHandshakeHook
+    {
+        private readonly Lazy<IHandshakeHook> _hook = new(create);
+
+        public ValueTask<HandshakeVerdict> DecideAsync(HandshakeContext context, CancellationToken cancellationToken) =>
+            _hook.Value.DecideAsync(context, cancellationToken);
+    }
 }
