@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs ActorSocket and the Kestrel peer (bench/peers/Kestrel) one after the other under the same
+# matrix, with the independent C load generator ../shared/bench/wsload as the referee, and prints one
+# table with the ActorSocket/Kestrel ratio of each row. Each server runs in a fresh process for each
+# case; the servers alternate; ROUNDS (default 2) rounds; the median of the rounds is shown.
+# Loopback only; every wsload phase has a deadline. About 7 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-2}
+WSLOAD=../shared/bench/wsload
+[ -x "$WSLOAD" ] || make -s -C ../shared/bench
+dotnet build -c Release src/Gateway -v q -nologo >/dev/null
+dotnet build -c Release bench/peers/Kestrel -v q -nologo >/dev/null
+PORT=${PORT:-18899}
+results=$(mktemp)
+trap 'rm -f "$results"; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true' EXIT
+
+start() { # $1 = actorsocket | kestrel
+  if [ "$1" = actorsocket ]; then
+    dotnet src/Gateway/bin/Release/net10.0/actorsocket.dll --port "$PORT" --log-level Warning >/dev/null 2>&1 &
+  else
+    dotnet bench/peers/Kestrel/bin/Release/net10.0/kestrel-peer.dll --port "$PORT" >/dev/null 2>&1 &
+  fi
+  pid=$!
+  "$WSLOAD" probe "ws://127.0.0.1:$PORT/echo" --timeout 30 >/dev/null
+}
+
+stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; }
+
+metric() { grep '^RESULT' | tr ' ' '\n' | grep "^$1=" | head -1 | cut -d= -f2; }
+
+# name | wsload mode and arguments | metrics to report (first is the one the ratio is taken of)
+cases=(
+  "echo-100|echo /echo --conns 100 --msg-size 32 --inflight 8 --seconds 10|msgs_per_s p99_us"
+  "echo-1000|echo /echo --conns 1000 --msg-size 32 --inflight 8 --seconds 10|msgs_per_s p99_us"
+  "fanout-1000|fanout /pubsub --subs 1000 --pubs 1 --rate 0 --seconds 10 --topic bench --msg-size 32|deliveries_per_s p99_us lost"
+  "fanout-10000|fanout /pubsub --subs 10000 --pubs 1 --rate 1000 --seconds 10 --topic bench --msg-size 32|deliveries_per_s p99_us lost"
+  "idle-19500|idle /echo --conns 19500 --hold 20 --src-ips 127.0.0.1-127.0.0.40|kb_per_conn"
+)
+
+for round in $(seq 1 "$ROUNDS"); do
+  for entry in "${cases[@]}"; do
+    IFS='|' read -r name spec metrics <<<"$entry"
+    read -r mode path rest <<<"$spec"
+    for server in actorsocket kestrel; do
+      start "$server"
+      line=$("$WSLOAD" "$mode" "ws://127.0.0.1:$PORT$path" $rest --server-pid "$pid" 2>/dev/null | grep '^RESULT' || true)
+      stop
+      for m in $metrics; do
+        echo "$name $m $server $(echo "$line" | metric "$m")" >>"$results"
+      done
+      echo "round $round $name $server: $(for m in $metrics; do printf '%s=%s ' "$m" "$(echo "$line" | metric "$m")"; done)" >&2
+    done
+  done
+done
+
+python3 - "$results" <<'PY'
+import sys, statistics, collections
+rows = collections.OrderedDict()
+for line in open(sys.argv[1]):
+    name, metric, server, value = (line.split() + [""])[:4]
+    if value:
+        rows.setdefault((name, metric), {}).setdefault(server, []).append(float(value))
+print(f"{'case':<14} {'metric':<17} {'ActorSocket':>14} {'Kestrel':>14} {'ratio':>7}")
+for (name, metric), by in rows.items():
+    a = statistics.median(by.get("actorsocket", [float("nan")]))
+    k = statistics.median(by.get("kestrel", [float("nan")]))
+    ratio = a / k if k else float("nan")
+    print(f"{name:<14} {metric:<17} {a:>14.1f} {k:>14.1f} {ratio:>7.2f}")
+PY
