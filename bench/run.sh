@@ -16,6 +16,10 @@ results=$(mktemp)
 trap 'rm -f "$results"; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true' EXIT
 
 start() { # $1 = actorsocket | kestrel
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    echo "run.sh: port $PORT is already in use; a stale server would be measured instead (PORT=... to choose another)" >&2
+    exit 1
+  fi
   if [ "$1" = actorsocket ]; then
     dotnet src/Gateway/bin/Release/net10.0/actorsocket.dll --port "$PORT" --log-level Warning >/dev/null 2>&1 &
   else
@@ -23,6 +27,7 @@ start() { # $1 = actorsocket | kestrel
   fi
   pid=$!
   "$WSLOAD" probe "ws://127.0.0.1:$PORT/echo" --timeout 30 >/dev/null
+  kill -0 "$pid" 2>/dev/null || { echo "run.sh: the $1 server exited at start" >&2; exit 1; }
 }
 
 stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; }
