@@ -20,6 +20,15 @@ public sealed class TlsTests : IDisposable
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
     }
 
+    /// <summary>A server with a fresh self-signed certificate from a PFX file.</summary>
+    private async Task<TestServer> StartWithPfxAsync()
+    {
+        using X509Certificate2 certificate = SelfSigned();
+        string path = Path.Combine(_directory, "server.pfx");
+        await File.WriteAllBytesAsync(path, certificate.Export(X509ContentType.Pfx, "pw"));
+        return await TestServer.StartAsync($"actorsocket.tls {{ certificate = \"{path}\", password = \"pw\" }}");
+    }
+
     private static async Task AssertEchoOverTlsAsync(TestServer server)
     {
         Assert.StartsWith("wss://", server.Server.Url);
@@ -35,10 +44,7 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task Echo_works_over_TLS_with_a_PFX_certificate()
     {
-        using X509Certificate2 certificate = SelfSigned();
-        string path = Path.Combine(_directory, "server.pfx");
-        await File.WriteAllBytesAsync(path, certificate.Export(X509ContentType.Pfx, "pw"));
-        await using TestServer server = await TestServer.StartAsync($"actorsocket.tls {{ certificate = \"{path}\", password = \"pw\" }}");
+        await using TestServer server = await StartWithPfxAsync();
         await AssertEchoOverTlsAsync(server);
     }
 
@@ -57,10 +63,7 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task A_plain_client_on_the_TLS_port_does_not_disturb_the_server()
     {
-        using X509Certificate2 certificate = SelfSigned();
-        string path = Path.Combine(_directory, "server.pfx");
-        await File.WriteAllBytesAsync(path, certificate.Export(X509ContentType.Pfx, "pw"));
-        await using TestServer server = await TestServer.StartAsync($"actorsocket.tls {{ certificate = \"{path}\", password = \"pw\" }}");
+        await using TestServer server = await StartWithPfxAsync();
         string answer;
         try
         {
