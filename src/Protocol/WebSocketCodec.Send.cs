@@ -110,9 +110,6 @@ public sealed partial class WebSocketCodec
     /// <summary>The encoded bytes waiting for the transport; valid until the codec is next called.</summary>
     public ReadOnlySpan<byte> PeekOutgoing() => _outgoing.Span;
 
-    /// <summary>The encoded bytes waiting for the transport, as memory; valid until the codec is next called.</summary>
-    public ReadOnlyMemory<byte> PeekOutgoingMemory() => _outgoing.Memory;
-
     /// <summary>Marks <paramref name="count"/> bytes of <see cref="PeekOutgoing"/> as sent.</summary>
     public void ConsumeOutgoing(int count) => _outgoing.Consume(count);
 

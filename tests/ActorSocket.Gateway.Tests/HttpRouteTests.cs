@@ -57,6 +57,15 @@ public class HttpRouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_method_other_than_GET_on_a_plain_route_is_405()
+    {
+        string response = await GetAsync("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 405 Method Not Allowed\r\n", response);
+        Assert.Contains("Allow: GET, HEAD\r\n", response);
+        Assert.StartsWith("HTTP/1.1 200 OK", await GetAsync("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    }
+
+    [Fact]
     public async Task An_unknown_path_is_404_for_plain_and_upgrade_requests()
     {
         Assert.StartsWith("HTTP/1.1 404 ", await GetAsync("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"));

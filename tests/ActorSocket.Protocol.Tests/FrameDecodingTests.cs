@@ -234,6 +234,15 @@ public class Rfc6455Section5_4Fragmentation
     }
 
     [Fact]
+    public void An_unsolicited_pong_is_a_one_way_heartbeat()
+    {
+        using var codec = new WebSocketCodec(Role.Server);
+        Assert.True(codec.SendPong("hb"u8));
+        Assert.Equal(Hex("8A 02 68 62"), codec.PeekOutgoing().ToArray());
+        Assert.Throws<ArgumentException>(() => codec.SendPong(new byte[126]));
+    }
+
+    [Fact]
     public void Ping_is_answered_with_a_pong_of_the_same_payload()
     {
         var (_, sent) = CodecHarness.Run(Role.Server, ClientFrame(Opcode.Ping, "abc"u8), []);

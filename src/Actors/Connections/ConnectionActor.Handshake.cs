@@ -147,8 +147,7 @@ public sealed partial class ConnectionActor
         _context.Metrics.Handshakes.WithLabels("101").Inc();
         _raw = new ArrayBufferWriter<byte>(256);
         decision.Response.WriteTo(_raw);
-        // The close frame waits until the handler has answered what it was already sent.
-        _codec = new WebSocketCodec(Role.Server, Settings.Codec with { AutoCloseReply = false }, decision.Deflate);
+        _codec = new WebSocketCodec(Role.Server, Settings.ServerCodec, decision.Deflate);
         _state = State.Open;
         _opened = true;
         _context.Metrics.OpenConnections.Inc();

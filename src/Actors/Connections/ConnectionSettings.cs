@@ -31,6 +31,14 @@ public sealed record ConnectionSettings
     /// </summary>
     public int MaxOutboundBytes { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// The codec options a server connection runs with: <see cref="Codec"/>, but the close frame waits
+    /// until the handler has answered what it was sent. Derived once, not per connection.
+    /// </summary>
+    internal WebSocketCodecOptions ServerCodec => _serverCodec ??= Codec with { AutoCloseReply = false };
+
+    private WebSocketCodecOptions? _serverCodec;
+
     /// <summary>Size of a read, rented only while data is there. 16 KiB: one TLS record; larger reads buy little.</summary>
     public int ReadBufferSize { get; init; } = 16 * 1024;
 

@@ -52,17 +52,6 @@ public sealed class ConnectionsSupervisor : UntypedActor
         }
     }
 
-    /// <summary>Asks how many connection actors are alive; answered with an <see cref="int"/>.</summary>
-    public sealed class CountConnections
-    {
-        /// <summary>The single instance.</summary>
-        public static readonly CountConnections Instance = new();
-
-        private CountConnections()
-        {
-        }
-    }
-
     /// <inheritdoc />
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(
@@ -115,9 +104,6 @@ public sealed class ConnectionsSupervisor : UntypedActor
                     _drainWaiter = null;
                 }
 
-                break;
-            case CountConnections:
-                Sender.Tell(_children);
                 break;
             default:
                 Unhandled(message);

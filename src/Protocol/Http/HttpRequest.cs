@@ -1,5 +1,3 @@
-using ActorSocket.Protocol.Deflate;
-
 namespace ActorSocket.Protocol.Http;
 
 /// <summary>
@@ -77,23 +75,6 @@ public sealed class HttpRequest
 
     /// <summary>Extensions the client offered in <c>Sec-WebSocket-Extensions</c>, in order.</summary>
     public IReadOnlyList<ExtensionOffer> Extensions => _extensions ??= ExtensionOffer.ParseAll(GetHeaderValues("Sec-WebSocket-Extensions"));
-
-    /// <summary>Whether the client offered permessage-deflate at all.</summary>
-    public bool OffersDeflate
-    {
-        get
-        {
-            foreach (ExtensionOffer offer in Extensions)
-            {
-                if (string.Equals(offer.Name, PerMessageDeflateParameters.ExtensionName, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-    }
 
     /// <summary>The first value of header <paramref name="name"/> (case-insensitive), or null.</summary>
     public string? GetHeader(string name)

@@ -176,14 +176,6 @@ public static class PubSubCodec
         return frame;
     }
 
-    /// <summary>The payload <c>{"op":"message","topic":T,"data":D}</c> without a frame header.</summary>
-    public static byte[] EncodeMessage(ReadOnlySpan<byte> encodedTopic, ReadOnlySpan<byte> data)
-    {
-        byte[] payload = new byte[MessagePrefix.Length + encodedTopic.Length + DataPrefix.Length + data.Length + 1];
-        WriteMessage(payload, encodedTopic, data);
-        return payload;
-    }
-
     /// <summary>The payload <c>{"op":"ack","id":ID}</c>.</summary>
     /// <param name="id">The request's raw id JSON.</param>
     public static byte[] EncodeAck(ReadOnlySpan<byte> id)
