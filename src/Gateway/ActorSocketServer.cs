@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using ActorSocket.Actors.Connections;
 using ActorSocket.Actors.Handlers;
 using ActorSocket.Actors.Metrics;
+using ActorSocket.Actors.Cluster;
 using ActorSocket.Gateway.Configuration;
 using ActorSocket.Protocol.Http;
 using Akka.Actor;
@@ -64,12 +65,13 @@ public sealed class ActorSocketServer : IAsyncDisposable
     public void Start(IEnumerable<Route>? extraRoutes = null)
     {
         X509Certificate2? certificate = LoadCertificate();
-        _topics = _system.ActorOf(ActorSocket.Actors.Topics.TopicRegistry.Props(_options.Topics, Metrics), "topics");
+        ClusterBridge? cluster = StartCluster();
+        _topics = _system.ActorOf(ActorSocket.Actors.Topics.TopicRegistry.Props(_options.Topics, Metrics, cluster), "topics");
         var routes = new RouteTable(BuildRoutes().Concat(extraRoutes ?? []));
         var context = new ServerContext(
             _options.Connection,
             routes,
-            new HttpEndpoints(Metrics, () => _shuttingDown),
+            new HttpEndpoints(Metrics, () => _shuttingDown, cluster is null ? null : () => ClusterMonitor.Describe(Akka.Cluster.Cluster.Get(_system))),
             Metrics,
             ConnectionLogger,
             _options.MaxConnections,
@@ -91,6 +93,32 @@ public sealed class ActorSocketServer : IAsyncDisposable
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _acceptLoop = AcceptLoopAsync(_listener, _supervisor, _stopping.Token);
         _logger.LogInformation("ActorSocket listening on {Url}", Url);
+    }
+
+    /// <summary>
+    /// In cluster mode: the bridge the topics use, the membership monitor, and the join. A node
+    /// without seed nodes starts a cluster by joining itself; with seed nodes Akka joins them.
+    /// </summary>
+    private ClusterBridge? StartCluster()
+    {
+        if (!_options.Cluster.Enabled)
+        {
+            return null;
+        }
+
+        var cluster = Akka.Cluster.Cluster.Get(_system);
+        var bridge = new ClusterBridge(_system, _options.Cluster.Topics, Metrics);
+        _system.ActorOf(ClusterMonitor.Props(Metrics), "cluster-monitor");
+        if (_options.Cluster.SeedNodes.Count == 0)
+        {
+            cluster.Join(cluster.SelfAddress);
+        }
+
+        _logger.LogInformation(
+            "Cluster node {Address} joining {Seeds}",
+            cluster.SelfAddress.ToString(),
+            _options.Cluster.SeedNodes.Count == 0 ? "itself (a new cluster)" : string.Join(", ", _options.Cluster.SeedNodes));
+        return bridge;
     }
 
     /// <summary>

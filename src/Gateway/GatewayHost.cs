@@ -47,9 +47,10 @@ public static class GatewayHost
         configure?.Invoke(routes);
         services.AddSingleton(options);
         services.AddSingleton(routes);
-        services.AddAkka("actorsocket", (akka, provider) =>
+        services.AddAkka(ClusterOptions.SystemName, (akka, provider) =>
         {
-            akka.AddHocon(config, HoconAddMode.Prepend);
+            // Explicit akka.* keys win over what actorsocket.cluster stands for.
+            akka.AddHocon(config.WithFallback(options.Cluster.ToAkkaConfig()), HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.LogLevel = SerilogSetup.AkkaLevel(options.LogLevel);

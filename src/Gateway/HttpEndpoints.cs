@@ -9,14 +9,20 @@ public sealed class HttpEndpoints : IHttpEndpoints
 {
     private readonly ServerMetrics _metrics;
     private readonly Func<bool> _isShuttingDown;
+    private readonly Func<(bool Member, string Description)>? _clusterStatus;
 
     /// <summary>Creates the endpoints.</summary>
     /// <param name="metrics">What <c>/metrics</c> exports.</param>
     /// <param name="isShuttingDown">Whether <c>/healthz</c> should answer 503.</param>
-    public HttpEndpoints(ServerMetrics metrics, Func<bool> isShuttingDown)
+    /// <param name="clusterStatus">
+    /// In cluster mode, this node's membership: <c>/healthz</c> names it in an
+    /// <c>X-Cluster-Member</c> header and answers 503 until the node is up in the cluster.
+    /// </param>
+    public HttpEndpoints(ServerMetrics metrics, Func<bool> isShuttingDown, Func<(bool Member, string Description)>? clusterStatus = null)
     {
         _metrics = metrics;
         _isShuttingDown = isShuttingDown;
+        _clusterStatus = clusterStatus;
     }
 
     /// <inheritdoc />
@@ -32,14 +38,31 @@ public sealed class HttpEndpoints : IHttpEndpoints
                     return Task.FromResult(MethodNotAllowed);
                 }
 
-                return Task.FromResult(_isShuttingDown()
-                    ? new HttpResponse(503, [new("Content-Type", "text/plain; charset=utf-8")], "shutting down"u8.ToArray())
-                    : new HttpResponse(200, [new("Content-Type", "text/plain; charset=utf-8")], "ok"u8.ToArray()));
+                return Task.FromResult(Health());
             case "/metrics":
                 return IsGetOrHead(request) ? ExportMetricsAsync() : Task.FromResult(MethodNotAllowed);
             default:
                 return null;
         }
+    }
+
+    private HttpResponse Health()
+    {
+        if (_isShuttingDown())
+        {
+            return new HttpResponse(503, [new("Content-Type", "text/plain; charset=utf-8")], "shutting down"u8.ToArray());
+        }
+
+        if (_clusterStatus is null)
+        {
+            return new HttpResponse(200, [new("Content-Type", "text/plain; charset=utf-8")], "ok"u8.ToArray());
+        }
+
+        // A node that is not (yet) a member would deliver only its own publishes: not ready.
+        (bool member, string description) = _clusterStatus();
+        return member
+            ? new HttpResponse(200, [new("Content-Type", "text/plain; charset=utf-8"), new("X-Cluster-Member", description)], "ok"u8.ToArray())
+            : new HttpResponse(503, [new("Content-Type", "text/plain; charset=utf-8"), new("X-Cluster-Member", description)], System.Text.Encoding.UTF8.GetBytes("not a cluster member: " + description));
     }
 
     /// <summary>The chat page, embedded in the assembly (no CDN), read once.</summary>

@@ -27,6 +27,14 @@ public sealed class ServerMetrics
         Deliveries = factory.CreateCounter("actorsocket_deliveries_total", "Messages handed to subscribers.");
         SlowConsumerCloses = factory.CreateCounter("actorsocket_slow_consumer_closes_total", "Connections closed with 1008 for falling behind.");
         Closes = factory.CreateCounter("actorsocket_connections_closed_total", "WebSocket connections ended, by close code and cause.", "code", "cause");
+        ClusterMembers = factory.CreateGauge("actorsocket_cluster_members", "Cluster members this node sees, by status (up, joining, leaving, ...).", "status");
+        ClusterUnreachable = factory.CreateGauge("actorsocket_cluster_unreachable_members", "Cluster members this node's failure detector marks unreachable now.");
+        ClusterUnreachableEvents = factory.CreateCounter("actorsocket_cluster_unreachable_events_total", "Times a member was marked unreachable.");
+        ClusterBatchesOut = factory.CreateCounter("actorsocket_cluster_batches_sent_total", "Batches of published messages handed to the cluster (each crosses to every other node once).");
+        ClusterMessagesOut = factory.CreateCounter("actorsocket_cluster_messages_sent_total", "Published messages handed to the cluster.");
+        ClusterBatchesIn = factory.CreateCounter("actorsocket_cluster_batches_received_total", "Batches of published messages received from other nodes.");
+        ClusterMessagesIn = factory.CreateCounter("actorsocket_cluster_messages_received_total", "Published messages received from other nodes.");
+        ClusterConfirmTimeouts = factory.CreateCounter("actorsocket_cluster_subscribe_confirm_timeouts_total", "Subscriptions acknowledged before every node confirmed them (confirm-timeout passed).");
     }
 
     /// <summary>The registry to export.</summary>
@@ -70,6 +78,30 @@ public sealed class ServerMetrics
 
     /// <summary>Connections ended, by code and cause.</summary>
     public Counter Closes { get; }
+
+    /// <summary>Cluster members by status.</summary>
+    public Gauge ClusterMembers { get; }
+
+    /// <summary>Members unreachable now.</summary>
+    public Gauge ClusterUnreachable { get; }
+
+    /// <summary>Unreachable events seen.</summary>
+    public Counter ClusterUnreachableEvents { get; }
+
+    /// <summary>Batches published to the cluster.</summary>
+    public Counter ClusterBatchesOut { get; }
+
+    /// <summary>Messages published to the cluster.</summary>
+    public Counter ClusterMessagesOut { get; }
+
+    /// <summary>Batches received from other nodes.</summary>
+    public Counter ClusterBatchesIn { get; }
+
+    /// <summary>Messages received from other nodes.</summary>
+    public Counter ClusterMessagesIn { get; }
+
+    /// <summary>Subscribe acknowledgements given on timeout rather than on every node's confirmation.</summary>
+    public Counter ClusterConfirmTimeouts { get; }
 
     /// <summary>Counts one ended connection.</summary>
     public void Count(ConnectionTerminated termination) =>

@@ -1,3 +1,4 @@
+using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Metrics;
 using Akka.Actor;
 
@@ -6,9 +7,10 @@ namespace ActorSocket.Actors.Topics;
 /// <summary>
 /// One topic on this node: its subscribers, watched so that a subscriber that stops (a connection
 /// that vanished) leaves no subscription behind. Empty for its idle timeout, it asks its registry
-/// to stop it; the registry's handshake makes a subscribe racing with that stop safe.
+/// to stop it; the registry's handshake makes a subscribe racing with that stop safe. In cluster
+/// mode it also speaks for this node to the rest of the cluster (see TopicActor.Cluster.cs).
 /// </summary>
-internal sealed class TopicActor : UntypedActor, IWithTimers
+internal sealed partial class TopicActor : UntypedActor, IWithTimers
 {
     private readonly string _name;
     private readonly TimeSpan _idleTimeout;
@@ -16,17 +18,18 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     private readonly HashSet<IActorRef> _subscribers = [];
     private IActorRef[] _snapshot = [];
 
-    public TopicActor(string name, TimeSpan idleTimeout, ServerMetrics metrics)
+    public TopicActor(string name, TimeSpan idleTimeout, ServerMetrics metrics, ClusterBridge? cluster)
     {
         _name = name;
         _idleTimeout = idleTimeout;
         _metrics = metrics;
+        _cluster = cluster;
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string name, TimeSpan idleTimeout, ServerMetrics metrics) =>
-        Akka.Actor.Props.Create(() => new TopicActor(name, idleTimeout, metrics));
+    public static Props Props(string name, TimeSpan idleTimeout, ServerMetrics metrics, ClusterBridge? cluster) =>
+        Akka.Actor.Props.Create(() => new TopicActor(name, idleTimeout, metrics, cluster));
 
     /// <summary>Registry to topic: stop if still empty, else answer <see cref="StillActive"/>.</summary>
     internal sealed class StopIfIdle
@@ -47,21 +50,31 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
     protected override void PreStart() => StartIdleTimer();
 
-    protected override void PostStop() => _metrics.Subscriptions.Dec(_subscribers.Count);
+    protected override void PostStop()
+    {
+        _metrics.Subscriptions.Dec(_subscribers.Count);
+        if (_cluster is not null)
+        {
+            FlushBatch();
+            Unregister();
+        }
+    }
 
     protected override void OnReceive(object message)
     {
         switch (message)
         {
             case Topic.Publish publish:
-                IActorRef[] subscribers = _snapshot;
-                for (int i = 0; i < subscribers.Length; i++)
+                Deliver(publish.Message);
+                if (_cluster is null)
                 {
-                    subscribers[i].Tell(publish.Message, ActorRefs.NoSender);
+                    Ack(publish.Ack);
+                }
+                else
+                {
+                    AddToBatch(publish);
                 }
 
-                _metrics.Deliveries.Inc(subscribers.Length);
-                Ack(publish.Ack);
                 break;
             case Topic.Subscribe subscribe:
                 if (_subscribers.Add(subscribe.Subscriber))
@@ -71,7 +84,15 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                     Changed();
                 }
 
-                Ack(subscribe.Ack);
+                if (_cluster is null)
+                {
+                    Ack(subscribe.Ack);
+                }
+                else
+                {
+                    AckWhenConfirmed(subscribe.Ack);
+                }
+
                 break;
             case Topic.Unsubscribe unsubscribe:
                 Remove(unsubscribe.Subscriber);
@@ -90,6 +111,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
             case StopIfIdle:
                 if (_subscribers.Count == 0)
                 {
+                    // PostStop hands a pending batch to the cluster: nothing published is left behind.
                     Context.Stop(Self);
                 }
                 else
@@ -99,9 +121,24 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
                 break;
             default:
-                Unhandled(message);
+                if (_cluster is null || !OnClusterMessage(message))
+                {
+                    Unhandled(message);
+                }
+
                 break;
         }
+    }
+
+    private void Deliver(TopicMessage message)
+    {
+        IActorRef[] subscribers = _snapshot;
+        for (int i = 0; i < subscribers.Length; i++)
+        {
+            subscribers[i].Tell(message, ActorRefs.NoSender);
+        }
+
+        _metrics.Deliveries.Inc(subscribers.Length);
     }
 
     private void Remove(IActorRef subscriber)
@@ -121,10 +158,12 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         if (_subscribers.Count == 0)
         {
             StartIdleTimer();
+            Unregister();
         }
         else
         {
             Timers.Cancel(nameof(IdleTick));
+            Register();
         }
     }
 

@@ -1,5 +1,7 @@
+using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Metrics;
 using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
 
 namespace ActorSocket.Actors.Topics;
 
@@ -13,26 +15,38 @@ namespace ActorSocket.Actors.Topics;
 /// command for that topic and asks it to <see cref="TopicActor.StopIfIdle"/>. Commands sent before
 /// that question reach the topic first, so the topic either stops truly empty (held commands go
 /// to a new topic actor) or answers <see cref="TopicActor.StillActive"/> (held commands go to it).
+/// With a <see cref="ClusterBridge"/> it is the cluster backend: topic actors exchange messages with
+/// the other nodes through the DistributedPubSub mediator, a publish without local subscribers
+/// still goes to the cluster, and the registry answers other nodes' <see cref="ConfirmRequest"/>s.
+/// It must have the same path on every node.
 /// </remarks>
 public sealed class TopicRegistry : UntypedActor
 {
     private readonly TopicSettings _settings;
     private readonly ServerMetrics _metrics;
+    private readonly ClusterBridge? _cluster;
     private readonly Dictionary<string, IActorRef> _topics = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<(Topic.ICommand Command, IActorRef Sender)>> _held = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _names = [];
     private long _generation;
 
     /// <summary>Creates the registry.</summary>
-    public TopicRegistry(TopicSettings settings, ServerMetrics metrics)
+    /// <param name="settings">Topic settings.</param>
+    /// <param name="metrics">Where topics, subscriptions and publishes are counted.</param>
+    /// <param name="cluster">The cluster to share topics with, or null for this node alone.</param>
+    public TopicRegistry(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null)
     {
         _settings = settings;
         _metrics = metrics;
+        _cluster = cluster;
     }
 
     /// <summary>Props for the registry.</summary>
-    public static Props Props(TopicSettings settings, ServerMetrics metrics) =>
-        Akka.Actor.Props.Create(() => new TopicRegistry(settings, metrics));
+    /// <param name="settings">Topic settings.</param>
+    /// <param name="metrics">Where topics, subscriptions and publishes are counted.</param>
+    /// <param name="cluster">The cluster to share topics with, or null for this node alone.</param>
+    public static Props Props(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null) =>
+        Akka.Actor.Props.Create(() => new TopicRegistry(settings, metrics, cluster));
 
     /// <summary>Asks how many topic actors are alive; answered with an <see cref="int"/>.</summary>
     public sealed class CountTopics
@@ -73,6 +87,10 @@ public sealed class TopicRegistry : UntypedActor
             case CountTopics:
                 Sender.Tell(_topics.Count);
                 break;
+            case ConfirmRequest request when _cluster is not null:
+                // Another node subscribed: echo through our mediator, which routes it there once it knows.
+                _cluster.Mediator.Tell(new Publish(request.Topic, new ConfirmEcho(request.Origin, request.Nonce, _cluster.SelfAddress)));
+                break;
             default:
                 Unhandled(message);
                 break;
@@ -96,6 +114,7 @@ public sealed class TopicRegistry : UntypedActor
         switch (command)
         {
             case Topic.Subscribe:
+            case Topic.Publish when _cluster is not null: // other nodes may have subscribers
                 Start(command.Name).Tell(command, sender);
                 break;
             case Topic.Publish { Ack: { } ack }:
@@ -110,7 +129,7 @@ public sealed class TopicRegistry : UntypedActor
     private IActorRef Start(string name)
     {
         // Topic names are arbitrary strings; actor names are not: number them instead.
-        IActorRef topic = Context.ActorOf(TopicActor.Props(name, _settings.IdleTimeout, _metrics), "t" + (++_generation).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        IActorRef topic = Context.ActorOf(TopicActor.Props(name, _settings.IdleTimeout, _metrics, _cluster), "t" + (++_generation).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Context.Watch(topic);
         _topics[name] = topic;
         _names[topic] = name;

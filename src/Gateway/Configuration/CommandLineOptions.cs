@@ -17,6 +17,11 @@ public sealed record CommandLineOptions
           --set 'KEY = VALUE'  one HOCON line over the file, e.g. --set 'actorsocket.ping-interval = 5s'
           --log-level LEVEL    Verbose, Debug, Information, Warning or Error (default Information)
           --log-format FORMAT  text (default) or json (compact JSON, one event per line)
+          --cluster            join a cluster: topics are shared with every node (actorsocket.cluster.enabled)
+          --cluster-host ADDR  address Akka remoting binds to (default 127.0.0.1)
+          --cluster-port PORT  remoting port (default 4053; 0 picks a free one)
+          --seed-node H:P      a node to join; repeat for several (none: this node starts the cluster)
+          --role NAME          a cluster role of this node; repeatable
           --print-config       print the effective configuration and exit
           --help               this text
 
@@ -38,6 +43,21 @@ public sealed record CommandLineOptions
     /// <summary>Log format override.</summary>
     public string? LogFormat { get; init; }
 
+    /// <summary>Whether --cluster was given.</summary>
+    public bool Cluster { get; init; }
+
+    /// <summary>Remoting host override.</summary>
+    public string? ClusterHost { get; init; }
+
+    /// <summary>Remoting port override.</summary>
+    public int? ClusterPort { get; init; }
+
+    /// <summary>Seed nodes given with --seed-node.</summary>
+    public IReadOnlyList<string> SeedNodes { get; init; } = [];
+
+    /// <summary>Roles given with --role.</summary>
+    public IReadOnlyList<string> Roles { get; init; } = [];
+
     /// <summary>HOCON lines given with --set.</summary>
     public IReadOnlyList<string> HoconOverrides { get; init; } = [];
 
@@ -52,6 +72,8 @@ public sealed record CommandLineOptions
     {
         var options = new CommandLineOptions();
         var overrides = new List<string>();
+        var seeds = new List<string>();
+        var roles = new List<string>();
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -60,17 +82,22 @@ public sealed record CommandLineOptions
             {
                 "--config" => options with { ConfigFile = Value() },
                 "--host" => options with { Host = Value() },
-                "--port" => options with { Port = ParsePort(Value()) },
+                "--port" => options with { Port = ParsePort(arg, Value()) },
                 "--log-level" => options with { LogLevel = ParseLevel(Value()) },
                 "--log-format" => options with { LogFormat = ParseFormat(Value()) },
                 "--set" => Add(options, overrides, Value()),
+                "--cluster" => options with { Cluster = true },
+                "--cluster-host" => options with { ClusterHost = Value() },
+                "--cluster-port" => options with { ClusterPort = ParsePort(arg, Value()) },
+                "--seed-node" => Add(options, seeds, Value()),
+                "--role" => Add(options, roles, Value()),
                 "--print-config" => options with { PrintConfig = true },
                 "--help" or "-h" => options with { Help = true },
                 _ => throw new ArgumentException("Unknown option " + arg + ". Try --help."),
             };
         }
 
-        return options with { HoconOverrides = overrides };
+        return options with { HoconOverrides = overrides, SeedNodes = seeds, Roles = roles };
     }
 
     private static CommandLineOptions Add(CommandLineOptions options, List<string> overrides, string line)
@@ -79,10 +106,10 @@ public sealed record CommandLineOptions
         return options;
     }
 
-    private static int ParsePort(string value) =>
+    private static int ParsePort(string flag, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535
             ? port
-            : throw new ArgumentException("--port takes a number from 0 to 65535, not " + value + ".");
+            : throw new ArgumentException(flag + " takes a number from 0 to 65535, not " + value + ".");
 
     private static string ParseLevel(string value) =>
         value is "Verbose" or "Debug" or "Information" or "Warning" or "Error" or "Fatal"

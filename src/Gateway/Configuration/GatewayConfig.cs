@@ -40,7 +40,7 @@ public static class GatewayConfig
         var flags = new List<string>();
         if (options.Host is not null)
         {
-            flags.Add("actorsocket.host = \"" + options.Host + "\"");
+            flags.Add("actorsocket.host = " + Quote(options.Host));
         }
 
         if (options.Port is int port)
@@ -58,6 +58,33 @@ public static class GatewayConfig
             flags.Add("actorsocket.logging.format = \"" + options.LogFormat + "\"");
         }
 
+        if (options.Cluster)
+        {
+            flags.Add("actorsocket.cluster.enabled = on");
+        }
+
+        if (options.ClusterHost is not null)
+        {
+            flags.Add("actorsocket.cluster.host = " + Quote(options.ClusterHost));
+        }
+
+        if (options.ClusterPort is int clusterPort)
+        {
+            flags.Add("actorsocket.cluster.port = " + clusterPort.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (options.SeedNodes.Count > 0)
+        {
+            flags.Add("actorsocket.cluster.seed-nodes = [" + string.Join(", ", options.SeedNodes.Select(Quote)) + "]");
+        }
+
+        if (options.Roles.Count > 0)
+        {
+            flags.Add("actorsocket.cluster.roles = [" + string.Join(", ", options.Roles.Select(Quote)) + "]");
+        }
+
         return flags.Count == 0 ? config : ConfigurationFactory.ParseString(string.Join('\n', flags)).WithFallback(config);
     }
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

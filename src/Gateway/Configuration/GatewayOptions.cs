@@ -33,6 +33,9 @@ public sealed record GatewayOptions
     /// <summary>The topic layer's settings.</summary>
     public required ActorSocket.Actors.Topics.TopicSettings Topics { get; init; }
 
+    /// <summary>Clustering (off by default).</summary>
+    public required ClusterOptions Cluster { get; init; }
+
     /// <summary>Route path to handler name and subprotocols.</summary>
     public required IReadOnlyList<RouteOptions> Routes { get; init; }
 
@@ -150,6 +153,7 @@ public sealed record GatewayOptions
             {
                 IdleTimeout = Positive(c.GetTimeSpan("pubsub.topic-idle-timeout"), "pubsub.topic-idle-timeout"),
             },
+            Cluster = ClusterOptions.From(c),
             TrustedProxies = c.GetStringList("trusted-proxies", []).ToList(),
             PluginDirectories = c.GetStringList("plugin-directories", []).ToList(),
             TlsCertificate = c.GetString("tls.certificate", string.Empty),

@@ -1,0 +1,82 @@
+using ActorSocket.Actors.Metrics;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.PublishSubscribe;
+
+namespace ActorSocket.Actors.Cluster;
+
+/// <summary>Settings of the topic layer in cluster mode.</summary>
+public sealed record ClusterTopicSettings
+{
+    /// <summary>
+    /// Longest wait for the other nodes to confirm a new subscription before it is acknowledged
+    /// anyway (and counted). 5 s: the registry gossip (every 250 ms by default) needs well under a
+    /// second; a node that cannot answer in 5 s is about to be marked unreachable.
+    /// </summary>
+    public TimeSpan ConfirmTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often an unanswered confirmation is asked again. 200 ms: about one gossip round.</summary>
+    public TimeSpan ConfirmRetry { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Most messages in one cross-node batch. 1000: a burst becomes a few remoting messages.</summary>
+    public int BatchMaxMessages { get; init; } = 1000;
+
+    /// <summary>Most payload bytes in one batch. 256 KiB: well under the remoting frame limit we set (4 MiB).</summary>
+    public int BatchMaxBytes { get; init; } = 256 * 1024;
+}
+
+/// <summary>
+/// What a topic actor needs to reach the rest of the cluster: the DistributedPubSub mediator, this
+/// node's incarnation and the members to confirm subscriptions with. Null in single-node mode.
+/// </summary>
+public sealed class ClusterBridge
+{
+    private readonly Akka.Cluster.Cluster _cluster;
+
+    /// <summary>Creates the bridge of <paramref name="system"/>, which must run with the cluster provider.</summary>
+    public ClusterBridge(ActorSystem system, ClusterTopicSettings settings, ServerMetrics metrics)
+    {
+        _cluster = Akka.Cluster.Cluster.Get(system);
+        Mediator = DistributedPubSub.Get(system).Mediator;
+        Settings = settings;
+        Metrics = metrics;
+        NodeId = Random.Shared.NextInt64();
+        SelfAddress = _cluster.SelfAddress.ToString();
+    }
+
+    /// <summary>The DistributedPubSub mediator of this node.</summary>
+    public IActorRef Mediator { get; }
+
+    /// <summary>A random id of this node's incarnation: batches carry it, so a node skips its own.</summary>
+    public long NodeId { get; }
+
+    /// <summary>This node's address as a string.</summary>
+    public string SelfAddress { get; }
+
+    /// <summary>The settings.</summary>
+    public ClusterTopicSettings Settings { get; }
+
+    /// <summary>The metrics to count cross-node traffic in.</summary>
+    public ServerMetrics Metrics { get; }
+
+    /// <summary>
+    /// The other members whose mediators take part now: up (or weakly up) and reachable from here.
+    /// A subscription is acknowledged when each of them has confirmed it.
+    /// </summary>
+    public IReadOnlyList<Address> OtherMembers()
+    {
+        ClusterEvent.CurrentClusterState state = _cluster.State;
+        var others = new List<Address>();
+        foreach (Member member in state.Members)
+        {
+            if ((member.Status == MemberStatus.Up || member.Status == MemberStatus.WeaklyUp)
+                && member.Address != _cluster.SelfAddress
+                && !state.Unreachable.Contains(member))
+            {
+                others.Add(member.Address);
+            }
+        }
+
+        return others;
+    }
+}

@@ -1,0 +1,145 @@
+using ActorSocket.Actors.Cluster;
+using ActorSocket.Actors.Metrics;
+using ActorSocket.Actors.Topics;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Serialization;
+
+namespace ActorSocket.Actors.Tests.Topics;
+
+/// <summary>
+/// The shared topic contract run against a two-node cluster in one process (two actor systems over
+/// loopback remoting): the tests subscribe on node A and publish on node B, so every message crosses
+/// through DistributedPubSub and our serializer. Plus what only a cluster has.
+/// </summary>
+public sealed class ClusterTopicBackendTests : TopicBackendContract
+{
+    private const string NodeConfig = """
+        akka.loglevel = WARNING
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+        akka.cluster {
+          gossip-interval = 200ms
+          leader-actions-interval = 200ms
+          pub-sub.gossip-interval = 250ms
+          downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+        }
+        akka.actor.serializers.actorsocket-topics = "ActorSocket.Actors.Cluster.ClusterTopicSerializer, ActorSocket.Actors"
+        akka.actor.serialization-bindings {
+          "ActorSocket.Actors.Cluster.IClusterTopicMessage, ActorSocket.Actors" = actorsocket-topics
+        }
+        """;
+
+    private static readonly TopicSettings Settings = new();
+    private readonly ActorSystem _nodeB;
+    private readonly ServerMetrics _metricsA = new();
+    private readonly ServerMetrics _metricsB = new();
+    private IActorRef? _registryB;
+
+    public ClusterTopicBackendTests()
+        : base(NodeConfig)
+    {
+        _nodeB = ActorSystem.Create(Sys.Name, ConfigurationFactory.ParseString(NodeConfig));
+        var a = Akka.Cluster.Cluster.Get(Sys);
+        var b = Akka.Cluster.Cluster.Get(_nodeB);
+        a.Join(a.SelfAddress);
+        b.Join(a.SelfAddress);
+        AwaitCondition(
+            () => new[] { a, b }.All(node => node.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) == 2),
+            TimeSpan.FromSeconds(20));
+    }
+
+    protected override bool DeliversThePublishedObject => false;
+
+    protected override IActorRef CreateBackend()
+    {
+        // The same path on both nodes, as in the daemon: confirmations are addressed by it.
+        _registryB = _nodeB.ActorOf(TopicRegistry.Props(Settings, _metricsB, new ClusterBridge(_nodeB, new ClusterTopicSettings(), _metricsB)), "topics");
+        return Sys.ActorOf(TopicRegistry.Props(Settings, _metricsA, new ClusterBridge(Sys, new ClusterTopicSettings(), _metricsA)), "topics");
+    }
+
+    protected override IActorRef PublishVia(IActorRef backend) => _registryB ?? throw new InvalidOperationException("CreateBackend first.");
+
+    protected override double SubscriptionCount() => _metricsA.Subscriptions.Value;
+
+    protected override void AfterAll()
+    {
+        _nodeB.Terminate().Wait(TimeSpan.FromSeconds(10));
+        base.AfterAll();
+    }
+
+    [Fact]
+    public void A_publish_crosses_to_a_node_once_whatever_its_number_of_subscribers()
+    {
+        IActorRef backend = CreateBackend();
+        var subscribers = Enumerable.Range(0, 10).Select(_ => CreateTestProbe()).ToList();
+        foreach (var subscriber in subscribers)
+        {
+            backend.Tell(new Topic.Subscribe("wide", subscriber, "ok"));
+            ExpectMsg("ok");
+        }
+
+        for (int i = 0; i < 100; i++)
+        {
+            PublishVia(backend).Tell(new Topic.Publish(TopicMessage.Create("wide", "1"u8)));
+        }
+
+        foreach (var subscriber in subscribers)
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                subscriber.ExpectMsg<TopicMessage>();
+            }
+        }
+
+        Assert.Equal(100, _metricsA.ClusterMessagesIn.Value);
+        Assert.Equal(1000, _metricsA.Deliveries.Value);
+        // A burst goes out in batches, not one remoting message per publish.
+        Assert.InRange(_metricsB.ClusterBatchesOut.Value, 1, 99);
+    }
+
+    [Fact]
+    public void Subscribers_on_both_nodes_receive_each_others_publishes_and_their_own_once()
+    {
+        IActorRef backendA = CreateBackend();
+        IActorRef backendB = PublishVia(backendA);
+        var onA = CreateTestProbe();
+        var onB = CreateTestProbe(_nodeB);
+        backendA.Tell(new Topic.Subscribe("both", onA, "ok"));
+        ExpectMsg("ok");
+        backendB.Tell(new Topic.Subscribe("both", onB, "ok"));
+        ExpectMsg("ok");
+        backendA.Tell(new Topic.Publish(TopicMessage.Create("both", "\"from A\""u8), "sent"));
+        ExpectMsg("sent");
+        backendB.Tell(new Topic.Publish(TopicMessage.Create("both", "\"from B\""u8), "sent"));
+        ExpectMsg("sent");
+        foreach (var probe in new[] { onA, onB })
+        {
+            var received = new[] { probe.ExpectMsg<TopicMessage>(), probe.ExpectMsg<TopicMessage>() }
+                .Select(m => System.Text.Encoding.UTF8.GetString(m.Data.Span)).Order().ToList();
+            Assert.Equal(["\"from A\"", "\"from B\""], received);
+            probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // its own node's message not a second time
+        }
+    }
+
+    [Fact]
+    public void The_serializer_round_trips_batches_and_confirmations_compactly()
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(TopicBatch));
+        Assert.IsType<ClusterTopicSerializer>(serializer);
+        var batch = new TopicBatch(-42, "room:é☃", [TopicMessage.Create("room:é☃", "{\"a\":[1,2]}"u8), TopicMessage.Create("room:é☃", "\"\\u0000\""u8)]);
+        byte[] bytes = serializer.ToBinary(batch);
+        var copy = (TopicBatch)serializer.FromBinary(bytes, serializer.Manifest(batch));
+        Assert.Equal(batch.Origin, copy.Origin);
+        Assert.Equal(batch.Topic, copy.Topic);
+        Assert.Equal(batch.Messages.Select(m => m.Frame), copy.Messages.Select(m => m.Frame));
+        Assert.Equal(batch.Messages.Select(m => m.Data.ToArray()), copy.Messages.Select(m => m.Data.ToArray()));
+        // Origin, topic once, and each payload with a one-byte length: no type names, no frames.
+        Assert.Equal(8 + 1 + System.Text.Encoding.UTF8.GetByteCount(batch.Topic) + 1 + (1 + 11) + (1 + 8), bytes.Length);
+
+        var request = new ConfirmRequest("t", 7, 9);
+        Assert.Equal(request, serializer.FromBinary(serializer.ToBinary(request), serializer.Manifest(request)));
+        var echo = new ConfirmEcho(7, 9, "akka.tcp://actorsocket@127.0.0.1:4053");
+        Assert.Equal(echo, serializer.FromBinary(serializer.ToBinary(echo), serializer.Manifest(echo)));
+    }
+}
