@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ActorSocket.Gateway.Tests;
+
+/// <summary>
+/// One daemon process in cluster mode on loopback: HTTP on a free port, remoting on a free port,
+/// joining <c>seed</c> (or starting a cluster when there is none). Stopped (killed if need be) on dispose.
+/// </summary>
+public sealed partial class ClusterNode : IAsyncDisposable
+{
+    private static string Daemon => Path.Combine(AppContext.BaseDirectory, "actorsocket.dll");
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<string> _url = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _address = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ClusterNode(string? seed, IEnumerable<string> extra)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var args = new List<string> { Daemon, "--port", "0", "--cluster", "--cluster-port", "0", "--log-level", "Information" };
+        if (seed is not null)
+        {
+            args.AddRange(["--seed-node", seed]);
+        }
+
+        args.AddRange(extra);
+        args.ForEach(start.ArgumentList.Add);
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, line) => OnLine(line.Data);
+        _process.ErrorDataReceived += (_, line) => OnLine(line.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>The WebSocket base URL, ws://127.0.0.1:port.</summary>
+    public string Url { get; private set; } = string.Empty;
+
+    /// <summary>The HTTP port.</summary>
+    public int Port => new Uri(Url).Port;
+
+    /// <summary>The node's cluster address (akka.tcp://actorsocket@127.0.0.1:port).</summary>
+    public string Address { get; private set; } = string.Empty;
+
+    /// <summary>Everything the process printed so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts a node and waits until it listens and has printed its cluster address.</summary>
+    public static async Task<ClusterNode> StartAsync(string? seed, params string[] extra)
+    {
+        var node = new ClusterNode(seed, extra);
+        try
+        {
+            node.Url = await node._url.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            node.Address = await node._address.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+
+        return node;
+    }
+
+    /// <summary>Starts three nodes, the second and third joining the first, and waits until all are up.</summary>
+    public static async Task<ClusterNode[]> StartThreeAsync(params string[] extra)
+    {
+        var nodes = new List<ClusterNode>();
+        try
+        {
+            nodes.Add(await StartAsync(null, extra));
+            nodes.AddRange(await Task.WhenAll(StartAsync(nodes[0].Address, extra), StartAsync(nodes[0].Address, extra)));
+            foreach (ClusterNode node in nodes)
+            {
+                await node.WaitUntilMemberAsync(3);
+            }
+
+            return [.. nodes];
+        }
+        catch
+        {
+            foreach (ClusterNode node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>GET /healthz: the status code and the X-Cluster-Member header.</summary>
+    public async Task<(int Status, string Member)> HealthAsync()
+    {
+        string response = await RawClient.HttpAsync(Port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        int status = int.Parse(response.AsSpan(9, 3), CultureInfo.InvariantCulture);
+        Match member = MemberHeader().Match(response);
+        return (status, member.Success ? member.Groups[1].Value.Trim() : string.Empty);
+    }
+
+    /// <summary>Polls /healthz until this node is up with <paramref name="upMembers"/> members up and none unreachable.</summary>
+    public async Task WaitUntilMemberAsync(int upMembers, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        string expected = "members " + upMembers.ToString(CultureInfo.InvariantCulture) + " up of " + upMembers.ToString(CultureInfo.InvariantCulture) + "; unreachable 0";
+        while (true)
+        {
+            (int status, string member) = await HealthAsync();
+            if (status == 200 && member.EndsWith(expected, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"node {Address} did not see {expected}; last /healthz {status} {member}\n{Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>One metric's value from /metrics (0 when absent).</summary>
+    public async Task<double> MetricAsync(string name)
+    {
+        string response = await RawClient.HttpAsync(Port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        Match match = Regex.Match(response, "^" + Regex.Escape(name) + " (\\S+)$", RegexOptions.Multiline);
+        return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    /// <summary>kill -9: no leave, no close frames, the socket vanishes.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            using (Process term = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync();
+            }
+
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await _process.WaitForExitAsync(exit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            _url.TrySetException(new InvalidOperationException("the daemon exited: " + Output));
+            _address.TrySetException(new InvalidOperationException("the daemon exited: " + Output));
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        Match listening = ListeningLine().Match(line);
+        if (listening.Success)
+        {
+            _url.TrySetResult(listening.Groups[1].Value);
+        }
+
+        Match address = AddressLine().Match(line);
+        if (address.Success)
+        {
+            _address.TrySetResult(address.Groups[1].Value);
+        }
+    }
+
+    [GeneratedRegex(@"listening on (ws://\S+)")]
+    private static partial Regex ListeningLine();
+
+    [GeneratedRegex(@"Cluster node (akka\.tcp://\S+) joining")]
+    private static partial Regex AddressLine();
+
+    [GeneratedRegex(@"X-Cluster-Member: ([^\r\n]*)", RegexOptions.IgnoreCase)]
+    private static partial Regex MemberHeader();
+}
