@@ -21,6 +21,8 @@ public static class GatewayHost
         GatewayOptions options = GatewayOptions.From(config);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(15));
+        // Under systemd (Type=notify): readiness once listening, stop on SIGTERM; elsewhere a no-op.
+        builder.Services.AddSystemd();
         builder.Services.AddSerilog(SerilogSetup.CreateLogger(options, configureLogging), dispose: true);
         builder.Services.AddActorSocket(config, routes =>
         {

@@ -30,6 +30,23 @@ public sealed class GatewayService : IHostedService
         var system = _services.GetRequiredService<ActorSystem>();
         Server = new ActorSocketServer(_options, system, _services.GetRequiredService<ILoggerFactory>());
         Server.Start(_routes.Routes.Select(route => route(system)).ToList());
+        ActorSocketServer server = Server;
+        system.WhenTerminated.ContinueWith(
+            _ =>
+            {
+                if (!server.IsShuttingDown)
+                {
+                    // Downed by the split-brain resolver, or removed from the cluster: without an actor
+                    // system nothing is served. Exit non-zero so that systemd or Kubernetes restart us.
+                    _services.GetRequiredService<ILoggerFactory>().CreateLogger("ActorSocket.Gateway")
+                        .LogError("The actor system terminated (this node was downed or removed from its cluster); stopping");
+                    Environment.ExitCode = 1;
+                    _services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         return Task.CompletedTask;
     }
 

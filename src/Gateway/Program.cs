@@ -31,4 +31,4 @@ if (options.PrintConfig)
 
 using IHost host = GatewayHost.Build(config);
 await host.RunAsync();
-return 0;
+return Environment.ExitCode; // 1 when the node was downed from its cluster
