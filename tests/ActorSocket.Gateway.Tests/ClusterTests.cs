@@ -160,6 +160,17 @@ public sealed class ClusterTests
         }
     }
 
+    [Fact]
+    public async Task A_node_that_has_not_joined_answers_healthz_503_naming_its_status()
+    {
+        // Its only seed does not exist: the node runs but is no member, so its publishes would stay local.
+        await using ClusterNode lonely = await ClusterNode.StartAsync("127.0.0.1:9");
+        (int status, string member) = await lonely.HealthAsync();
+        Assert.Equal(503, status);
+        Assert.StartsWith(lonely.Address + " ", member, StringComparison.Ordinal);
+        Assert.DoesNotContain(" up;", member, StringComparison.Ordinal);
+    }
+
     private static async Task StopAsync(IEnumerable<ClusterNode> nodes) =>
         await Task.WhenAll(nodes.Select(node => node.DisposeAsync().AsTask()));
 
