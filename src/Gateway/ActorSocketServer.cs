@@ -227,7 +227,12 @@ public sealed class ActorSocketServer : IAsyncDisposable
                 hooks.Add(new BasicAuthentication(route.AuthEntries));
             }
 
-            yield return new Route(route.Path, props, handshake, route.Dispatcher ?? Akka.Dispatch.Dispatchers.DefaultDispatcherId, hooks);
+            // The built-in handlers run inline in the connection actor: no handler actor, no copy.
+            yield return route.Handler switch
+            {
+                "echo" => Route.ForInline(route.Path, _ => InlineEchoHandler.Instance, handshake, hooks),
+                _ => new Route(route.Path, props, handshake, route.Dispatcher ?? Akka.Dispatch.Dispatchers.DefaultDispatcherId, hooks),
+            };
         }
     }
 

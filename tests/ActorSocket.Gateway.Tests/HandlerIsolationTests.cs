@@ -22,13 +22,16 @@ public class HandlerIsolationTests
     [Fact]
     public async Task Handlers_that_block_for_seconds_do_not_delay_other_connections()
     {
+        // Both are handler actors on the same (default) handler dispatcher; the built-in /echo runs
+        // inline in its connection actor and would not show whether handlers stall each other.
         var sleepy = new Route("/sleepy", _ => Props.Create(() => new SleepyHandler()), HandshakeOptions.Default);
-        await using TestServer server = await TestServer.StartAsync(routes: [sleepy]);
+        var actorEcho = new Route("/actor-echo", _ => EchoHandler.Props(), HandshakeOptions.Default);
+        await using TestServer server = await TestServer.StartAsync(routes: [sleepy, actorEcho]);
 
         // Another connection's echo latency is measured by a client in a process of its own. A first
         // run warms the new server up (JIT, thread pool), so the second compares like with like.
         string script = Path.Combine(AppContext.BaseDirectory, "rtt.py");
-        string echo = server.Uri("/echo").ToString();
+        string echo = server.Uri("/actor-echo").ToString();
         var (warmExit, warmOutput) = await ExternalProcess.RunAsync("/usr/bin/python3", [script, echo, "1"], TimeSpan.FromSeconds(30));
         Assert.True(warmExit == 0, warmOutput);
 
@@ -48,7 +51,9 @@ public class HandlerIsolationTests
         int roundTrips = int.Parse(result[0], System.Globalization.CultureInfo.InvariantCulture);
         double worstMs = double.Parse(result[1], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(roundTrips > 100, output);
-        Assert.True(worstMs < 250, $"worst echo round trip {worstMs} ms while six handlers slept ({roundTrips} round trips; before: {warmOutput.Trim()})");
+        // Stalled behind a sleeping handler, a round trip would take up to its 3 s; a loaded 2-core CI
+        // machine running other tests beside this one can add a few hundred ms, never seconds.
+        Assert.True(worstMs < 1000, $"worst echo round trip {worstMs} ms while six handlers slept ({roundTrips} round trips; before: {warmOutput.Trim()})");
 
         foreach (ClientWebSocket client in blocked)
         {

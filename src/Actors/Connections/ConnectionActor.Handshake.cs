@@ -155,17 +155,15 @@ public sealed partial class ConnectionActor
         _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} opened {Path}", _id, _remote, _request!.Path);
 
         Timers.StartPeriodicTimer(nameof(PingTick), PingTick.Instance, Settings.PingInterval);
-        Props handlerProps = route.HandlerProps(_info);
-        string? dispatcher = route.Dispatcher ?? Settings.HandlerDispatcher;
-        if (dispatcher is not null && (string.IsNullOrEmpty(handlerProps.Dispatcher) || handlerProps.Dispatcher == Akka.Dispatch.Dispatchers.DefaultDispatcherId))
-        {
-            handlerProps = handlerProps.WithDispatcher(dispatcher);
-        }
-
         _route = route;
-        _handler = Context.ActorOf(handlerProps, "handler");
-        Context.Watch(_handler);
-        _handler.Tell(new Handler.Connected(_info, Self, _context.Topics));
+        if (route.Inline is { } inline)
+        {
+            _inline = inline(_info);
+        }
+        else
+        {
+            StartHandlerActor(route);
+        }
 
         // Frames the client sent right behind its request (the 101 still goes out first).
         if (_headLength > consumed)
@@ -177,6 +175,20 @@ public sealed partial class ConnectionActor
 
         ReturnHead();
         Flush();
+    }
+
+    private void StartHandlerActor(Route route)
+    {
+        Props handlerProps = route.HandlerProps(_info!);
+        string? dispatcher = route.Dispatcher ?? Settings.HandlerDispatcher;
+        if (dispatcher is not null && (string.IsNullOrEmpty(handlerProps.Dispatcher) || handlerProps.Dispatcher == Akka.Dispatch.Dispatchers.DefaultDispatcherId))
+        {
+            handlerProps = handlerProps.WithDispatcher(dispatcher);
+        }
+
+        _handler = Context.ActorOf(handlerProps, "handler");
+        Context.Watch(_handler);
+        _handler.Tell(new Handler.Connected(_info!, Self, _context.Topics));
     }
 
     /// <summary>Sends a plain HTTP response, then closes the connection.</summary>

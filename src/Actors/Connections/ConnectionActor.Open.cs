@@ -34,14 +34,30 @@ public sealed partial class ConnectionActor
                 case WebSocketEventKind.Text:
                     _messagesIn++;
                     _context.Metrics.MessagesIn.Inc();
-                    _handler?.Tell(new Handler.TextMessage(ev.Payload.ToArray()));
-                    CountUnacked();
+                    if (_inline is not null)
+                    {
+                        InlineText(ev.Payload.Span);
+                    }
+                    else
+                    {
+                        _handler?.Tell(new Handler.TextMessage(ev.Payload.ToArray()));
+                        CountUnacked();
+                    }
+
                     break;
                 case WebSocketEventKind.Binary:
                     _messagesIn++;
                     _context.Metrics.MessagesIn.Inc();
-                    _handler?.Tell(new Handler.BinaryMessage(ev.Payload.ToArray()));
-                    CountUnacked();
+                    if (_inline is not null)
+                    {
+                        InlineBinary(ev.Payload.Span);
+                    }
+                    else
+                    {
+                        _handler?.Tell(new Handler.BinaryMessage(ev.Payload.ToArray()));
+                        CountUnacked();
+                    }
+
                     break;
                 case WebSocketEventKind.Pong:
                     _awaitingPong = false;

@@ -239,7 +239,11 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
                 AnswerPendingClose();
                 break;
             default:
-                Unhandled(message);
+                if (_inline is null || !InlineMessage(message))
+                {
+                    Unhandled(message);
+                }
+
                 break;
         }
     }

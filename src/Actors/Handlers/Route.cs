@@ -20,6 +20,19 @@ namespace ActorSocket.Actors.Handlers;
 /// </param>
 public sealed record Route(string Path, Func<ConnectionInfo, Props> HandlerProps, HandshakeOptions Handshake, string? Dispatcher = null, IReadOnlyList<IHandshakeHook>? Hooks = null, int? InboundWindow = null)
 {
+    /// <summary>
+    /// When set, each connection is served by this inline handler inside its connection actor
+    /// instead of a handler actor from <see cref="HandlerProps"/>.
+    /// </summary>
+    public Func<ConnectionInfo, InlineHandler>? Inline { get; init; }
+
+    /// <summary>A route served by an <see cref="InlineHandler"/> (no handler actor per connection).</summary>
+    public static Route ForInline(string path, Func<ConnectionInfo, InlineHandler> handler, HandshakeOptions? handshake = null, IReadOnlyList<IHandshakeHook>? hooks = null) =>
+        new(path, _ => throw new InvalidOperationException("Route " + path + " is served inline."), handshake ?? HandshakeOptions.Default, null, hooks)
+        {
+            Inline = handler,
+        };
+
     /// <summary>A route served by an Akka.Streams flow per connection, with backpressure both ways.</summary>
     public static Route ForFlow(string path, Func<ConnectionInfo, Akka.Streams.Dsl.Flow<WsMessage, WsMessage, Akka.NotUsed>> flow, HandshakeOptions? handshake = null, IReadOnlyList<IHandshakeHook>? hooks = null) =>
         new(path, _ => FlowHandler.Props(flow), handshake ?? HandshakeOptions.Default, null, hooks, FlowHandler.InboundWindow);

@@ -1,0 +1,69 @@
+using ActorSocket.Actors.Connections;
+using ActorSocket.Protocol;
+using Akka.Actor;
+
+namespace ActorSocket.Actors.Handlers;
+
+/// <summary>
+/// What an <see cref="InlineHandler"/> may do with its connection. Valid only during a call from the
+/// connection actor, on its thread: keep no reference to it for later.
+/// </summary>
+public interface IInlineConnection
+{
+    /// <summary>Who is connected: request, remote address, identity.</summary>
+    ConnectionInfo Info { get; }
+
+    /// <summary>The connection actor: subscribe it to topics (it receives their frames itself), or make it the sender of requests whose answers the handler wants (see <see cref="InlineHandler.OnMessage"/>).</summary>
+    IActorRef Self { get; }
+
+    /// <summary>The server's topic backend (<see cref="Topics.Topic"/> protocol).</summary>
+    IActorRef Topics { get; }
+
+    /// <summary>Queues a text message (its bytes are copied into the outbound buffer; the span may be reused after the call).</summary>
+    void SendText(ReadOnlySpan<byte> utf8);
+
+    /// <summary>Queues a binary message (copied, as <see cref="SendText"/>).</summary>
+    void SendBinary(ReadOnlySpan<byte> data);
+
+    /// <summary>Starts the close handshake with <paramref name="code"/>.</summary>
+    void Close(CloseCode code, string reason);
+}
+
+/// <summary>
+/// A handler that runs inside its connection actor, on the actor's own thread: no handler actor, no
+/// mailbox hop, and the message is handed over as a span of the decoder's buffer, without a copy.
+/// For handlers that never block and keep little state; the built-in <c>/echo</c> and <c>/pubsub</c>
+/// are inline. A handler that may block, or that needs to be an actor of its own, is a plugin actor
+/// (<see cref="Route"/>'s <c>HandlerProps</c>), run on the isolated handler dispatcher.
+/// </summary>
+/// <remarks>
+/// An exception from a call closes the connection with 1011 and is logged, as a failing handler
+/// actor is. The connection's inbound back-pressure is natural: the next read happens after the call.
+/// </remarks>
+public abstract class InlineHandler
+{
+    /// <summary>A complete text message, as validated UTF-8, valid only during the call.</summary>
+    public abstract void OnText(ReadOnlySpan<byte> utf8, IInlineConnection connection);
+
+    /// <summary>A complete binary message, valid only during the call.</summary>
+    public abstract void OnBinary(ReadOnlySpan<byte> data, IInlineConnection connection);
+
+    /// <summary>
+    /// Any other message the connection actor received (an acknowledgement the handler asked for
+    /// with the connection as sender). Returns whether it was the handler's.
+    /// </summary>
+    public virtual bool OnMessage(object message, IInlineConnection connection) => false;
+}
+
+/// <summary>The built-in <c>/echo</c>: every message comes back unchanged, with the same type, straight from the decoder's buffer.</summary>
+public sealed class InlineEchoHandler : InlineHandler
+{
+    /// <summary>Echo handlers keep no state: one instance serves every connection.</summary>
+    public static readonly InlineEchoHandler Instance = new();
+
+    /// <inheritdoc />
+    public override void OnText(ReadOnlySpan<byte> utf8, IInlineConnection connection) => connection.SendText(utf8);
+
+    /// <inheritdoc />
+    public override void OnBinary(ReadOnlySpan<byte> data, IInlineConnection connection) => connection.SendBinary(data);
+}
