@@ -43,9 +43,11 @@ cases=(
   "idle-19500|idle /echo --conns 19500 --hold 20 --src-ips 127.0.0.1-127.0.0.40|kb_per_conn"
 )
 
+# CASES="echo-100 echo-1000" runs only those rows.
 for round in $(seq 1 "$ROUNDS"); do
   for entry in "${cases[@]}"; do
     IFS='|' read -r name spec metrics <<<"$entry"
+    if [ -n "${CASES:-}" ] && [[ " $CASES " != *" $name "* ]]; then continue; fi
     read -r mode path rest <<<"$spec"
     for server in actorsocket kestrel; do
       start "$server"

@@ -26,6 +26,22 @@ public sealed partial class ConnectionActor
 
     private void ProcessEvents()
     {
+        // Replies queued while the events are handled leave in the Flush at the end: no FlushNow round trip.
+        _processingEvents = true;
+        try
+        {
+            HandleEvents();
+        }
+        finally
+        {
+            _processingEvents = false;
+        }
+
+        Flush();
+    }
+
+    private void HandleEvents()
+    {
         WebSocketCodec codec = _codec!;
         while (codec.TryReadEvent(out WebSocketEvent ev))
         {
@@ -33,7 +49,6 @@ public sealed partial class ConnectionActor
             {
                 case WebSocketEventKind.Text:
                     _messagesIn++;
-                    _context.Metrics.MessagesIn.Inc();
                     if (_inline is not null)
                     {
                         InlineText(ev.Payload.Span);
@@ -47,7 +62,6 @@ public sealed partial class ConnectionActor
                     break;
                 case WebSocketEventKind.Binary:
                     _messagesIn++;
-                    _context.Metrics.MessagesIn.Inc();
                     if (_inline is not null)
                     {
                         InlineBinary(ev.Payload.Span);
@@ -97,8 +111,6 @@ public sealed partial class ConnectionActor
             _state = State.Closing;
             _closeWhenFlushed = true;
         }
-
-        Flush();
     }
 
     private void OnCommand(Connection.ICommand command)
@@ -188,7 +200,6 @@ public sealed partial class ConnectionActor
         if (sent)
         {
             _messagesOut++;
-            _context.Metrics.MessagesOut.Inc();
         }
 
         if (_codec!.OutgoingLength + _inflight > Settings.MaxOutboundBytes)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using ActorSocket.Actors.Metrics;
 using Akka.Actor;
 
 namespace ActorSocket.Actors.Connections;
@@ -10,6 +11,11 @@ public sealed partial class ConnectionActor
     private int _inflight;
     private bool _closeWhenFlushed;
     private bool _flushScheduled;
+    private bool _processingEvents;
+    private long _reportedMessagesIn;
+    private long _reportedMessagesOut;
+    private long _reportedBytesIn;
+    private long _reportedBytesOut;
 
     /// <summary>
     /// Sends what is queued once the messages already in the mailbox have been handled: a burst of
@@ -18,7 +24,7 @@ public sealed partial class ConnectionActor
     /// </summary>
     private void ScheduleFlush()
     {
-        if (_sending || _flushScheduled)
+        if (_sending || _flushScheduled || _processingEvents)
         {
             return;
         }
@@ -38,6 +44,45 @@ public sealed partial class ConnectionActor
     /// frames queued meanwhile go out together in the next one (write coalescing).
     /// </summary>
     private void Flush()
+    {
+        FlushQueued();
+        ReportCounters();
+    }
+
+    /// <summary>
+    /// Adds this connection's new messages and bytes to the shared Prometheus counters: once per
+    /// flush rather than once per message, so that busy connections on different cores do not
+    /// contend for the counters' cache lines on every frame.
+    /// </summary>
+    private void ReportCounters()
+    {
+        ServerMetrics metrics = _context.Metrics;
+        if (_messagesIn != _reportedMessagesIn)
+        {
+            metrics.MessagesIn.Inc(_messagesIn - _reportedMessagesIn);
+            _reportedMessagesIn = _messagesIn;
+        }
+
+        if (_messagesOut != _reportedMessagesOut)
+        {
+            metrics.MessagesOut.Inc(_messagesOut - _reportedMessagesOut);
+            _reportedMessagesOut = _messagesOut;
+        }
+
+        if (_bytesIn != _reportedBytesIn)
+        {
+            metrics.BytesIn.Inc(_bytesIn - _reportedBytesIn);
+            _reportedBytesIn = _bytesIn;
+        }
+
+        if (_bytesOut != _reportedBytesOut)
+        {
+            metrics.BytesOut.Inc(_bytesOut - _reportedBytesOut);
+            _reportedBytesOut = _bytesOut;
+        }
+    }
+
+    private void FlushQueued()
     {
         while (!_sending && _state != State.Ending && _state != State.Lingering)
         {
@@ -103,7 +148,6 @@ public sealed partial class ConnectionActor
         _sending = false;
         _inflight = 0;
         _bytesOut += length;
-        _context.Metrics.BytesOut.Inc(length);
         if (_sendAcks.Count > 0)
         {
             ReleaseSendAcks();

@@ -151,6 +151,7 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
     /// <inheritdoc />
     protected override void PostStop()
     {
+        ReportCounters();
         _cancellation.Cancel();
         _transport.Dispose();
         ReturnHead();
@@ -251,7 +252,6 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
     private void OnReceived(Received received)
     {
         _bytesIn += received.Count;
-        _context.Metrics.BytesIn.Inc(received.Count);
         try
         {
             switch (_state)
