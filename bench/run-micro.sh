@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the codec micro-benchmarks (BenchmarkDotNet, Release) and prints their summary tables.
+# Runs the codec and actor hot-path micro-benchmarks (BenchmarkDotNet, Release) and prints their summary tables.
 # Usage: bench/run-micro.sh [BenchmarkDotNet arguments], e.g. --filter '*Masking*' --job short
 set -euo pipefail
 cd "$(dirname "$0")/.."
