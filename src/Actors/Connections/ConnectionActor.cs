@@ -61,8 +61,11 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
     private ConnectionSettings Settings => _context.Settings;
 
     /// <summary>Props for one connection.</summary>
-    public static Props Props(ITransport transport, long id, ServerContext context, bool overCapacity) =>
-        Akka.Actor.Props.Create(() => new ConnectionActor(transport, id, context, overCapacity));
+    public static Props Props(ITransport transport, long id, ServerContext context, bool overCapacity)
+    {
+        Props props = Akka.Actor.Props.Create(() => new ConnectionActor(transport, id, context, overCapacity));
+        return context.Settings.Mailbox is { } mailbox ? props.WithMailbox(mailbox) : props;
+    }
 
     /// <summary>Tells a connection the server is shutting down: it closes with 1001.</summary>
     public sealed class Shutdown

@@ -49,6 +49,12 @@ public sealed record ConnectionSettings
     /// </summary>
     public string? HandlerDispatcher { get; init; }
 
+    /// <summary>
+    /// The HOCON path of the connection actors' mailbox (<c>actorsocket.connection-mailbox</c>, a
+    /// <see cref="Dispatch.CompactMailbox"/>); null for Akka's default mailbox.
+    /// </summary>
+    public string? Mailbox { get; init; }
+
     /// <summary>How long a handler may take to finish after its connection ended before it is stopped. 5 s.</summary>
     public TimeSpan HandlerDrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -38,12 +38,14 @@ internal sealed class ReadLoop
             while (true)
             {
                 // Wait for readability with an empty buffer: an idle connection holds no receive buffer.
-                await _transport.ReadAsync(Memory<byte>.Empty, _cancellation).ConfigureAwait(false);
+                // No token on the socket operations: a registration per pending read costs memory on every
+                // idle connection. The actor ends reads by cancelling _cancellation and disposing the transport.
+                await _transport.ReadAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
                 int count;
                 try
                 {
-                    count = await _transport.ReadAsync(buffer, _cancellation).ConfigureAwait(false);
+                    count = await _transport.ReadAsync(buffer, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -62,12 +64,9 @@ internal sealed class ReadLoop
                 await _permit.WaitAsync(_cancellation).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
+        catch (Exception) when (_cancellation.IsCancellationRequested)
         {
-            // The connection ended and stopped reading.
-        }
-        catch (ObjectDisposedException) when (_cancellation.IsCancellationRequested)
-        {
+            // The connection ended and stopped reading (the transport was disposed under the read).
         }
         catch (Exception error)
         {

@@ -94,6 +94,7 @@ public sealed record GatewayOptions
             ReadBufferSize = Range(c.GetInt("read-buffer-size"), 512, 16 * 1024 * 1024, "read-buffer-size"),
             HandlerDrainTimeout = Positive(c.GetTimeSpan("handler-drain-timeout"), "handler-drain-timeout"),
             HandlerDispatcher = c.HasPath("handler-dispatcher") ? "actorsocket.handler-dispatcher" : null,
+            Mailbox = c.HasPath("connection-mailbox.mailbox-type") ? "actorsocket.connection-mailbox" : null,
         };
 
         var routes = new List<RouteOptions>();
