@@ -204,14 +204,6 @@ public sealed class ActorSocketServer : IAsyncDisposable
         foreach (RouteOptions route in _options.Routes)
         {
             var handshake = new HandshakeOptions { SubProtocols = route.SubProtocols, Deflate = _options.Deflate };
-            Func<ConnectionInfo, Props> props = route.Handler switch
-            {
-                "echo" => _ => EchoHandler.Props(),
-                "pubsub" => _ => PubSubHandler.Props(_topics!, _options.PubSub),
-                _ => ActorSocketBuilder.HandlerProps(_system, types.Resolve(route.Path, route.Handler)),
-            };
-            // The built-in handlers never block: they run beside the connections on Akka's default
-            // dispatcher unless the route names another. Plugin handlers get the isolated one.
             var hooks = new List<IHandshakeHook>();
             if (route.AllowedOrigins.Count > 0)
             {
@@ -227,11 +219,14 @@ public sealed class ActorSocketServer : IAsyncDisposable
                 hooks.Add(new BasicAuthentication(route.AuthEntries));
             }
 
-            // The built-in handlers run inline in the connection actor: no handler actor, no copy.
+            // The built-in handlers never block: they run inline in the connection actor (no handler
+            // actor, no copy). Plugin handlers are actors on the isolated handler dispatcher, or on the
+            // dispatcher their route names.
             yield return route.Handler switch
             {
                 "echo" => Route.ForInline(route.Path, _ => InlineEchoHandler.Instance, handshake, hooks),
-                _ => new Route(route.Path, props, handshake, route.Dispatcher ?? Akka.Dispatch.Dispatchers.DefaultDispatcherId, hooks),
+                "pubsub" => Route.ForInline(route.Path, _ => new InlinePubSubHandler(_options.PubSub), handshake, hooks),
+                _ => new Route(route.Path, ActorSocketBuilder.HandlerProps(_system, types.Resolve(route.Path, route.Handler)), handshake, route.Dispatcher, hooks),
             };
         }
     }

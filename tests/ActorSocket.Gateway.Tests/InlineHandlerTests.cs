@@ -14,14 +14,14 @@ public class InlineHandlerTests
     {
         private int _count;
 
-        public override void OnText(ReadOnlySpan<byte> utf8, IInlineConnection connection)
+        public override void OnText(ReadOnlyMemory<byte> utf8, IInlineConnection connection)
         {
-            if (utf8.SequenceEqual("boom"u8))
+            if (utf8.Span.SequenceEqual("boom"u8))
             {
                 throw new InvalidOperationException("the handler broke");
             }
 
-            if (utf8.SequenceEqual("bye"u8))
+            if (utf8.Span.SequenceEqual("bye"u8))
             {
                 connection.Close(CloseCode.NormalClosure, "asked to");
                 return;
@@ -32,7 +32,7 @@ public class InlineHandlerTests
             connection.Self.Tell(new Counted(_count));
         }
 
-        public override void OnBinary(ReadOnlySpan<byte> data, IInlineConnection connection) => connection.SendBinary(data);
+        public override void OnBinary(ReadOnlyMemory<byte> data, IInlineConnection connection) => connection.SendBinary(data.Span);
 
         public override bool OnMessage(object message, IInlineConnection connection)
         {

@@ -43,7 +43,7 @@ public sealed partial class ConnectionActor : IInlineConnection
         }
     }
 
-    private void InlineText(ReadOnlySpan<byte> utf8)
+    private void InlineText(ReadOnlyMemory<byte> utf8)
     {
         try
         {
@@ -55,7 +55,7 @@ public sealed partial class ConnectionActor : IInlineConnection
         }
     }
 
-    private void InlineBinary(ReadOnlySpan<byte> data)
+    private void InlineBinary(ReadOnlyMemory<byte> data)
     {
         try
         {

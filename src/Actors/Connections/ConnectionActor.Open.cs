@@ -51,7 +51,7 @@ public sealed partial class ConnectionActor
                     _messagesIn++;
                     if (_inline is not null)
                     {
-                        InlineText(ev.Payload.Span);
+                        InlineText(ev.Payload);
                     }
                     else
                     {
@@ -64,7 +64,7 @@ public sealed partial class ConnectionActor
                     _messagesIn++;
                     if (_inline is not null)
                     {
-                        InlineBinary(ev.Payload.Span);
+                        InlineBinary(ev.Payload);
                     }
                     else
                     {

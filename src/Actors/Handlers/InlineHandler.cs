@@ -31,7 +31,7 @@ public interface IInlineConnection
 
 /// <summary>
 /// A handler that runs inside its connection actor, on the actor's own thread: no handler actor, no
-/// mailbox hop, and the message is handed over as a span of the decoder's buffer, without a copy.
+/// mailbox hop, and the message is handed over in the decoder's buffer, without a copy.
 /// For handlers that never block and keep little state; the built-in <c>/echo</c> and <c>/pubsub</c>
 /// are inline. A handler that may block, or that needs to be an actor of its own, is a plugin actor
 /// (<see cref="Route"/>'s <c>HandlerProps</c>), run on the isolated handler dispatcher.
@@ -42,11 +42,11 @@ public interface IInlineConnection
 /// </remarks>
 public abstract class InlineHandler
 {
-    /// <summary>A complete text message, as validated UTF-8, valid only during the call.</summary>
-    public abstract void OnText(ReadOnlySpan<byte> utf8, IInlineConnection connection);
+    /// <summary>A complete text message, as validated UTF-8: the decoder's own memory, valid only during the call (copy what you keep).</summary>
+    public abstract void OnText(ReadOnlyMemory<byte> utf8, IInlineConnection connection);
 
-    /// <summary>A complete binary message, valid only during the call.</summary>
-    public abstract void OnBinary(ReadOnlySpan<byte> data, IInlineConnection connection);
+    /// <summary>A complete binary message, valid only during the call, as <see cref="OnText"/>.</summary>
+    public abstract void OnBinary(ReadOnlyMemory<byte> data, IInlineConnection connection);
 
     /// <summary>
     /// Any other message the connection actor received (an acknowledgement the handler asked for
@@ -62,8 +62,8 @@ public sealed class InlineEchoHandler : InlineHandler
     public static readonly InlineEchoHandler Instance = new();
 
     /// <inheritdoc />
-    public override void OnText(ReadOnlySpan<byte> utf8, IInlineConnection connection) => connection.SendText(utf8);
+    public override void OnText(ReadOnlyMemory<byte> utf8, IInlineConnection connection) => connection.SendText(utf8.Span);
 
     /// <inheritdoc />
-    public override void OnBinary(ReadOnlySpan<byte> data, IInlineConnection connection) => connection.SendBinary(data);
+    public override void OnBinary(ReadOnlyMemory<byte> data, IInlineConnection connection) => connection.SendBinary(data.Span);
 }

@@ -1,0 +1,77 @@
+using ActorSocket.Actors.Topics;
+using ActorSocket.Protocol;
+using ActorSocket.Protocol.PubSub;
+
+namespace ActorSocket.Actors.Handlers;
+
+/// <summary>
+/// The built-in <c>/pubsub</c>: the JSON protocol of <c>PROTOCOL.md</c> over the topic backend, run
+/// inside the connection actor. The connection is the subscriber, so a published frame goes from
+/// the topic straight to it; requests are parsed in the decoder's buffer and acknowledgements come
+/// back to the connection actor, which hands them here.
+/// </summary>
+public sealed class InlinePubSubHandler : InlineHandler
+{
+    private readonly PubSubSettings _settings;
+    private HashSet<string>? _subscribed;
+
+    /// <summary>Creates the handler of one connection.</summary>
+    public InlinePubSubHandler(PubSubSettings settings)
+    {
+        _settings = settings;
+    }
+
+    /// <inheritdoc />
+    public override void OnText(ReadOnlyMemory<byte> utf8, IInlineConnection connection)
+    {
+        if (!PubSubCodec.TryParse(utf8, _settings.Limits, out PubSubRequest request, out PubSubError error))
+        {
+            connection.SendText(PubSubCodec.EncodeError(error));
+            return;
+        }
+
+        object? ack = request.HasId ? new Acked(request.Id.ToArray()) : null;
+        switch (request.Op)
+        {
+            case PubSubOp.Subscribe:
+                _subscribed ??= new HashSet<string>(StringComparer.Ordinal);
+                if (!_subscribed.Contains(request.Topic) && _subscribed.Count >= _settings.MaxTopicsPerConnection)
+                {
+                    connection.SendText(PubSubCodec.EncodeError(new PubSubError(PubSubError.Forbidden, "at most " + _settings.MaxTopicsPerConnection + " topics per connection", request.Id)));
+                    return;
+                }
+
+                _subscribed.Add(request.Topic);
+                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack), connection.Self);
+                break;
+            case PubSubOp.Unsubscribe:
+                _subscribed?.Remove(request.Topic);
+                connection.Topics.Tell(new Topic.Unsubscribe(request.Topic, connection.Self, ack), connection.Self);
+                break;
+            case PubSubOp.Publish:
+                // Encoded once, here; every subscriber gets the same frame.
+                connection.Topics.Tell(new Topic.Publish(TopicMessage.Create(request.Topic, request.Data.Span), ack), connection.Self);
+                break;
+        }
+    }
+
+    /// <inheritdoc />
+    public override void OnBinary(ReadOnlyMemory<byte> data, IInlineConnection connection) =>
+        // PROTOCOL.md: "A binary frame on /pubsub is answered with close code 1003."
+        connection.Close(CloseCode.UnsupportedData, "binary frames are not accepted on /pubsub");
+
+    /// <inheritdoc />
+    public override bool OnMessage(object message, IInlineConnection connection)
+    {
+        if (message is not Acked acked)
+        {
+            return false;
+        }
+
+        connection.SendText(PubSubCodec.EncodeAck(acked.Id));
+        return true;
+    }
+
+    /// <summary>The backend's acknowledgement of a request that carried an id.</summary>
+    private sealed record Acked(byte[] Id);
+}
