@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Text.Json;
+using Akka.Actor;
 using Akka.Configuration;
 
 namespace ActorSocket.Gateway.Tests;
@@ -34,6 +35,19 @@ public sealed class PluginTests : IDisposable
 
     private static Task SayAsync(WebSocket client, string text) =>
         client.SendAsync(System.Text.Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    [Fact]
+    public async Task A_plugin_handler_named_in_HOCON_runs_on_the_isolated_handler_dispatcher()
+    {
+        await using TestServer server = await TestServer.StartAsync(Config);
+        using var ann = new ClientWebSocket();
+        await ann.ConnectAsync(server.Uri("/chat?nick=ann"), CancellationToken.None);
+        await NextAsync(ann); // the handler is running
+        var identity = await server.System.ActorSelection("/user/connections/*/handler")
+            .Ask<ActorIdentity>(new Identify(1), TimeSpan.FromSeconds(5));
+        var handler = Assert.IsAssignableFrom<ActorRefWithCell>(identity.Subject);
+        Assert.Equal("actorsocket.handler-dispatcher", handler.Underlying.Props.Dispatcher);
+    }
 
     [Fact]
     public async Task The_ChatRoom_plugin_is_loaded_from_its_directory_with_injected_arguments_and_chats_over_topics()
