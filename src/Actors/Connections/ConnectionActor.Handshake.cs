@@ -17,7 +17,7 @@ public sealed partial class ConnectionActor
 
     private void OnHandshakeData(ReadOnlySpan<byte> data)
     {
-        _head ??= ArrayPool<byte>.Shared.Rent(Settings.Http.MaxHeadBytes + Settings.ReadBufferSize);
+        _head ??= ConnectionBuffers.Pool.Rent(Settings.Http.MaxHeadBytes + Settings.ReadBufferSize);
         data.CopyTo(_head.AsSpan(_headLength));
         _headLength += data.Length;
 
@@ -222,7 +222,7 @@ public sealed partial class ConnectionActor
     {
         if (_head is not null)
         {
-            ArrayPool<byte>.Shared.Return(_head);
+            ConnectionBuffers.Pool.Return(_head);
             _head = null;
             _headLength = 0;
         }

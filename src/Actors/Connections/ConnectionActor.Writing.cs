@@ -91,14 +91,14 @@ public sealed partial class ConnectionActor
             if (_raw is { WrittenCount: > 0 })
             {
                 length = _raw.WrittenCount;
-                buffer = ArrayPool<byte>.Shared.Rent(length);
+                buffer = ConnectionBuffers.Pool.Rent(length);
                 _raw.WrittenSpan.CopyTo(buffer);
                 _raw = null;
             }
             else if (_codec is { OutgoingLength: > 0 })
             {
                 length = _codec.OutgoingLength;
-                buffer = ArrayPool<byte>.Shared.Rent(length);
+                buffer = ConnectionBuffers.Pool.Rent(length);
                 _codec.PeekOutgoing().CopyTo(buffer);
                 _codec.ConsumeOutgoing(length);
             }
@@ -121,7 +121,7 @@ public sealed partial class ConnectionActor
             }
             catch (Exception error)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                ConnectionBuffers.Pool.Return(buffer);
                 _sending = false;
                 OnWriteFailed(error);
                 return;
@@ -130,7 +130,7 @@ public sealed partial class ConnectionActor
             if (write.IsCompletedSuccessfully)
             {
                 // The common case: the socket took it all at once; no message round trip needed.
-                ArrayPool<byte>.Shared.Return(buffer);
+                ConnectionBuffers.Pool.Return(buffer);
                 OnWritten(length);
                 continue;
             }

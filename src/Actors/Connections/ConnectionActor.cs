@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using ActorSocket.Actors.Handlers;
 using ActorSocket.Protocol;
@@ -185,12 +184,12 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
                 OnReadEnded(ended.Error);
                 break;
             case Written written:
-                ArrayPool<byte>.Shared.Return(written.Buffer);
+                ConnectionBuffers.Pool.Return(written.Buffer);
                 OnWritten(written.Count);
                 Flush();
                 break;
             case WriteFailed failed:
-                ArrayPool<byte>.Shared.Return(failed.Buffer);
+                ConnectionBuffers.Pool.Return(failed.Buffer);
                 _sending = false;
                 OnWriteFailed(failed.Error);
                 break;
@@ -272,7 +271,7 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(received.Buffer);
+            ConnectionBuffers.Pool.Return(received.Buffer);
         }
 
         if (_state is State.Open or State.Closing && !MayRead)

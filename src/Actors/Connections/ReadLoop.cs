@@ -1,4 +1,3 @@
-using System.Buffers;
 using Akka.Actor;
 
 namespace ActorSocket.Actors.Connections;
@@ -12,6 +11,7 @@ namespace ActorSocket.Actors.Connections;
 /// <remarks>The array in <see cref="ConnectionActor.Received"/> belongs to the actor until it returns it to the pool.</remarks>
 internal sealed class ReadLoop
 {
+
     private readonly ITransport _transport;
     private readonly IActorRef _target;
     private readonly int _bufferSize;
@@ -41,7 +41,7 @@ internal sealed class ReadLoop
                 // No token on the socket operations: a registration per pending read costs memory on every
                 // idle connection. The actor ends reads by cancelling _cancellation and disposing the transport.
                 await _transport.ReadAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
-                byte[] buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                byte[] buffer = ConnectionBuffers.Pool.Rent(_bufferSize);
                 int count;
                 try
                 {
@@ -49,13 +49,13 @@ internal sealed class ReadLoop
                 }
                 catch
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    ConnectionBuffers.Pool.Return(buffer);
                     throw;
                 }
 
                 if (count == 0)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    ConnectionBuffers.Pool.Return(buffer);
                     _target.Tell(new ConnectionActor.ReadEnded(null));
                     return;
                 }
