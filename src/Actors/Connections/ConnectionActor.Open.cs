@@ -165,6 +165,23 @@ public sealed partial class ConnectionActor
         }
     }
 
+    /// <summary>Several frames from a topic at once (a batch from another node): one mailbox operation for all.</summary>
+    private void OnTopicMessages(Topics.TopicMessages messages)
+    {
+        if (_state is State.Open or State.Closing && !_codec!.CloseSent)
+        {
+            foreach (Topics.TopicMessage message in messages.Messages)
+            {
+                if (_codec.SendEncodedFrame(message.Frame))
+                {
+                    _messagesOut++;
+                }
+            }
+
+            AfterSend(false);
+        }
+    }
+
     /// <summary>Whether the socket may be read again: always, unless the route has an inbound window the handler has filled.</summary>
     private bool MayRead => _route?.InboundWindow is not { } window || _unacked < window;
 

@@ -208,6 +208,9 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
             case Topics.TopicMessage topicMessage:
                 OnTopicMessage(topicMessage);
                 break;
+            case Topics.TopicMessages topicMessages:
+                OnTopicMessages(topicMessages);
+                break;
             case FlushNow:
                 OnFlushNow();
                 break;

@@ -42,7 +42,7 @@ public sealed class InlinePubSubHandler : InlineHandler
                 }
 
                 _subscribed.Add(request.Topic);
-                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack), connection.Self);
+                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack, AcceptsBatches: true), connection.Self);
                 break;
             case PubSubOp.Unsubscribe:
                 _subscribed?.Remove(request.Topic);

@@ -25,7 +25,12 @@ public static class Topic
     /// <param name="Name">The topic.</param>
     /// <param name="Subscriber">Who receives the messages; watched, so it leaves the topic when it stops.</param>
     /// <param name="Ack">Sent back to the sender once the subscription is in place, or null.</param>
-    public sealed record Subscribe(string Name, IActorRef Subscriber, object? Ack = null) : ICommand;
+    /// <param name="AcceptsBatches">
+    /// Whether the subscriber also takes a <see cref="TopicMessages"/> (several messages in order, in one
+    /// envelope: one mailbox operation where there would be many). Connections do; by default a
+    /// subscriber receives every message on its own.
+    /// </param>
+    public sealed record Subscribe(string Name, IActorRef Subscriber, object? Ack = null, bool AcceptsBatches = false) : ICommand;
 
     /// <summary>Removes <paramref name="Subscriber"/> from topic <paramref name="Name"/>.</summary>
     /// <param name="Name">The topic.</param>
@@ -42,3 +47,11 @@ public static class Topic
         public string Name => Message.Topic;
     }
 }
+
+/// <summary>
+/// Several messages of one topic, oldest first, delivered at once to a subscriber that asked for
+/// batches (<see cref="Topic.Subscribe.AcceptsBatches"/>): a batch that arrived from another node
+/// reaches such a subscriber in one mailbox operation.
+/// </summary>
+/// <param name="Messages">The messages, each the same object every subscriber receives.</param>
+public sealed record TopicMessages(IReadOnlyList<TopicMessage> Messages);

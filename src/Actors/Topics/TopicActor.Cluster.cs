@@ -60,10 +60,7 @@ internal sealed partial class TopicActor
                     // Our own batches come back from the local mediator: delivered already, skipped.
                     _cluster.Metrics.ClusterBatchesIn.Inc();
                     _cluster.Metrics.ClusterMessagesIn.Inc(batch.Messages.Count);
-                    foreach (TopicMessage item in batch.Messages)
-                    {
-                        Deliver(item);
-                    }
+                    Deliver(batch.Messages);
                 }
 
                 return true;

@@ -16,7 +16,10 @@ internal sealed partial class TopicActor : UntypedActor, IWithTimers
     private readonly TimeSpan _idleTimeout;
     private readonly ServerMetrics _metrics;
     private readonly HashSet<IActorRef> _subscribers = [];
+    private readonly HashSet<IActorRef> _takesBatches = [];
     private IActorRef[] _snapshot = [];
+    private IActorRef[] _batchSnapshot = [];
+    private IActorRef[] _singleSnapshot = [];
 
     public TopicActor(string name, TimeSpan idleTimeout, ServerMetrics metrics, ClusterBridge? cluster)
     {
@@ -79,6 +82,11 @@ internal sealed partial class TopicActor : UntypedActor, IWithTimers
             case Topic.Subscribe subscribe:
                 if (_subscribers.Add(subscribe.Subscriber))
                 {
+                    if (subscribe.AcceptsBatches)
+                    {
+                        _takesBatches.Add(subscribe.Subscriber);
+                    }
+
                     Context.Watch(subscribe.Subscriber);
                     _metrics.Subscriptions.Inc();
                     Changed();
@@ -141,10 +149,37 @@ internal sealed partial class TopicActor : UntypedActor, IWithTimers
         _metrics.Deliveries.Inc(subscribers.Length);
     }
 
+    /// <summary>Several messages: one envelope each to subscribers that take batches, one per message to the others.</summary>
+    private void Deliver(IReadOnlyList<TopicMessage> messages)
+    {
+        if (messages.Count == 1)
+        {
+            Deliver(messages[0]);
+            return;
+        }
+
+        var batch = new TopicMessages(messages);
+        foreach (IActorRef subscriber in _batchSnapshot)
+        {
+            subscriber.Tell(batch, ActorRefs.NoSender);
+        }
+
+        foreach (IActorRef subscriber in _singleSnapshot)
+        {
+            foreach (TopicMessage message in messages)
+            {
+                subscriber.Tell(message, ActorRefs.NoSender);
+            }
+        }
+
+        _metrics.Deliveries.Inc(_snapshot.Length * messages.Count);
+    }
+
     private void Remove(IActorRef subscriber)
     {
         if (_subscribers.Remove(subscriber))
         {
+            _takesBatches.Remove(subscriber);
             Context.Unwatch(subscriber);
             _metrics.Subscriptions.Dec();
             Changed();
@@ -155,6 +190,8 @@ internal sealed partial class TopicActor : UntypedActor, IWithTimers
     {
         // Publishes iterate an array: cheaper than a HashSet enumerator, rebuilt only on change.
         _snapshot = [.. _subscribers];
+        _batchSnapshot = [.. _takesBatches];
+        _singleSnapshot = [.. _subscribers.Where(subscriber => !_takesBatches.Contains(subscriber))];
         if (_subscribers.Count == 0)
         {
             StartIdleTimer();

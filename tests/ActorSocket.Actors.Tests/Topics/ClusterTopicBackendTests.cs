@@ -99,6 +99,45 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
     }
 
     [Fact]
+    public void A_subscriber_that_takes_batches_gets_a_burst_from_another_node_in_few_envelopes_in_order()
+    {
+        IActorRef backend = CreateBackend();
+        var batched = CreateTestProbe();
+        var plain = CreateTestProbe();
+        backend.Tell(new Topic.Subscribe("burst", batched, "ok", AcceptsBatches: true));
+        ExpectMsg("ok");
+        backend.Tell(new Topic.Subscribe("burst", plain, "ok"));
+        ExpectMsg("ok");
+        for (int i = 0; i < 200; i++)
+        {
+            PublishVia(backend).Tell(new Topic.Publish(TopicMessage.Create("burst", System.Text.Encoding.UTF8.GetBytes(i.ToString(System.Globalization.CultureInfo.InvariantCulture)))));
+        }
+
+        var received = new List<string>();
+        int envelopes = 0;
+        while (received.Count < 200)
+        {
+            envelopes++;
+            switch (batched.ExpectMsg<object>())
+            {
+                case TopicMessages many:
+                    received.AddRange(many.Messages.Select(m => System.Text.Encoding.UTF8.GetString(m.Data.Span)));
+                    break;
+                case TopicMessage one:
+                    received.Add(System.Text.Encoding.UTF8.GetString(one.Data.Span));
+                    break;
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), received);
+        Assert.True(envelopes < 200, "every message came in an envelope of its own");
+        for (int i = 0; i < 200; i++)
+        {
+            plain.ExpectMsg<TopicMessage>(); // the others still get one message at a time
+        }
+    }
+
+    [Fact]
     public void Subscribers_on_both_nodes_receive_each_others_publishes_and_their_own_once()
     {
         IActorRef backendA = CreateBackend();
