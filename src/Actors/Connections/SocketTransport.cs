@@ -13,6 +13,8 @@ public sealed class SocketTransport : ITransport
     {
         _socket = socket;
         _socket.NoDelay = true; // frames are written whole and coalesced by the actor
+        // Sends are tried without waiting first (see WriteAsync); reads stay asynchronous.
+        _socket.Blocking = false;
         RemoteEndPoint = socket.RemoteEndPoint;
     }
 
@@ -30,7 +32,28 @@ public sealed class SocketTransport : ITransport
         _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A non-blocking send first: it nearly always takes everything, and then no asynchronous
+    /// machinery is involved (nor its cached event args, about 300 bytes a socket kept for good).
+    /// Whatever the socket buffer cannot take now is sent asynchronously.
+    /// </remarks>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        int sent = _socket.Send(data.Span, SocketFlags.None, out SocketError error);
+        if (error == SocketError.Success && sent == data.Length)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        if (error is not (SocketError.Success or SocketError.WouldBlock))
+        {
+            return ValueTask.FromException(new SocketException((int)error));
+        }
+
+        return WriteRestAsync(data[sent..], cancellationToken);
+    }
+
+    private async ValueTask WriteRestAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
         {
