@@ -5,6 +5,15 @@ namespace ActorSocket.Gateway.Tests;
 public class AkkaLoggingTests
 {
     [Fact]
+    public async Task Akkas_own_stdout_logger_is_the_quiet_one()
+    {
+        // Its shutdown lines would otherwise interleave Akka's text format with our JSON on stdout
+        // (a race at exit: DaemonProcessTests checks the whole output of a cluster node too).
+        await using TestServer server = await TestServer.StartAsync();
+        Assert.IsType<ActorSocket.Gateway.Logging.QuietStdoutLogger>(server.System.Settings.StdoutLogger);
+    }
+
+    [Fact]
     public async Task Akka_named_templates_pass_through_unchanged()
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -50,18 +50,21 @@ public class ChatPageTests
         using var browser = System.Diagnostics.Process.Start(start)!;
         var lines = System.Threading.Channels.Channel.CreateUnbounded<string>();
         var output = new System.Text.StringBuilder();
-        browser.OutputDataReceived += (_, e) => { if (e.Data is not null) { lines.Writer.TryWrite(e.Data); } };
+        // The end of its output ends the channel: a failing script fails the test at once, with its stderr.
+        browser.OutputDataReceived += (_, e) => { if (e.Data is not null) { lines.Writer.TryWrite(e.Data); } else { lines.Writer.TryComplete(); } };
         browser.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         browser.BeginOutputReadLine();
         browser.BeginErrorReadLine();
         try
         {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(100));
+            Assert.True(await lines.Reader.WaitToReadAsync(deadline.Token), "the browser script ended: " + output);
             Assert.Equal("online", await lines.Reader.ReadAsync(deadline.Token));
             await server.DisposeAsync();
             server = await TestServer.StartAsync(port: port);
             await browser.StandardInput.WriteLineAsync("restarted");
             await browser.StandardInput.FlushAsync();
+            Assert.True(await lines.Reader.WaitToReadAsync(deadline.Token), "the browser script ended: " + output);
             string last = await lines.Reader.ReadAsync(deadline.Token);
             Assert.True(last == "ok", last + " " + output);
         }

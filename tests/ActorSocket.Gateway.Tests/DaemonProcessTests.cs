@@ -76,6 +76,76 @@ public partial class DaemonProcessTests
     }
 
     [Fact]
+    public async Task A_cluster_node_logs_only_JSON_lines_from_start_to_exit()
+    {
+        // Akka prints its last shutdown lines (remoting) through a stdout logger of its own; they
+        // must not break a log shipper's one-event-per-line input.
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { Daemon, "--port", "0", "--cluster", "--cluster-port", "0", "--log-format", "json" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var lines = new List<string>();
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using Process daemon = Process.Start(start)!;
+        daemon.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is null)
+            {
+                return;
+            }
+
+            lock (lines)
+            {
+                lines.Add(line.Data);
+            }
+
+            if (line.Data.Contains("Cluster member", StringComparison.Ordinal) && line.Data.Contains("\"Up\"", StringComparison.Ordinal))
+            {
+                up.TrySetResult();
+            }
+        };
+        daemon.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is not null)
+            {
+                lock (lines)
+                {
+                    lines.Add(line.Data);
+                }
+            }
+        };
+        daemon.BeginOutputReadLine();
+        daemon.BeginErrorReadLine();
+        try
+        {
+            await up.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            using (Process kill = Process.Start("kill", ["-TERM", daemon.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await daemon.WaitForExitAsync(exit.Token);
+            Assert.Equal(0, daemon.ExitCode);
+        }
+        finally
+        {
+            if (!daemon.HasExited)
+            {
+                daemon.Kill(entireProcessTree: true);
+            }
+        }
+
+        lock (lines)
+        {
+            Assert.Contains(lines, l => l.Contains("Remoting", StringComparison.Ordinal)); // Akka's own events came through, as JSON
+            Assert.All(lines, l => System.Text.Json.JsonDocument.Parse(l).Dispose());
+        }
+    }
+
+    [Fact]
     public async Task A_config_file_is_layered_under_the_flags()
     {
         string file = Path.GetTempFileName();

@@ -6,7 +6,8 @@ const { launch } = require('./launch');
 const readline = require('readline');
 
 const [base] = process.argv.slice(2);
-const deadline = setTimeout(() => { console.error('timeout'); process.exit(1); }, 60000);
+// Generous: on a loaded 2-core CI machine a restart and the page's backoff (at most 15 s) take a while.
+const deadline = setTimeout(() => { console.error('timeout'); process.exit(1); }, 90000);
 const lines = readline.createInterface({ input: process.stdin });
 const restarted = new Promise((resolve) => lines.on('line', (line) => { if (line.trim() === 'restarted') resolve(); }));
 
@@ -19,7 +20,7 @@ const restarted = new Promise((resolve) => lines.on('line', (line) => { if (line
     console.log('online');
     await page.waitForSelector('#status.offline', { timeout: 15000 }); // the server went away
     await restarted;
-    await page.waitForSelector('#status.online', { timeout: 30000 }); // backoff brought it back
+    await page.waitForSelector('#status.online', { timeout: 45000 }); // backoff brought it back
     await page.fill('#text', 'back again');
     await page.press('#text', 'Enter');
     await page.locator('#log li', { hasText: 'back again' }).waitFor({ timeout: 15000 });
