@@ -149,17 +149,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            using (Process term = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await term.WaitForExitAsync();
-            }
-
-            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try
-            {
-                await _process.WaitForExitAsync(exit.Token);
-            }
-            catch (OperationCanceledException)
+            if (!await ExternalProcess.TerminateAsync(_process, TimeSpan.FromSeconds(20)))
             {
                 _process.Kill(entireProcessTree: true);
                 await _process.WaitForExitAsync();

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 
 namespace ActorSocket.Gateway.Tests;
@@ -185,25 +184,14 @@ public sealed class ClusterTests
     private static async Task<ClientWebSocket> SubscribeAsync(ClusterNode node, string topic)
     {
         ClientWebSocket client = await ConnectAsync(node);
-        await SendAsync(client, $$"""{"op":"subscribe","topic":"{{topic}}","id":"s"}""");
-        JsonElement ack = await ReceiveAsync(client);
-        Assert.Equal("ack", ack.GetProperty("op").GetString());
+        await PubSubTests.SubscribeAsync(client, topic);
         return client;
     }
 
     private static Task PublishAsync(WebSocket client, string topic, string data) =>
-        SendAsync(client, $$"""{"op":"publish","topic":"{{topic}}","data":{{data}}}""");
+        PubSubTests.SendAsync(client, $$"""{"op":"publish","topic":"{{topic}}","data":{{data}}}""");
 
-    private static Task SendAsync(WebSocket client, string json) =>
-        client.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None);
-
-    private static async Task<JsonElement> ReceiveAsync(WebSocket client)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var (type, data) = await EchoTests.ReceiveMessageAsync(client, timeout.Token);
-        Assert.Equal(WebSocketMessageType.Text, type);
-        return JsonDocument.Parse(data).RootElement.Clone();
-    }
+    private static Task<JsonElement> ReceiveAsync(WebSocket client) => PubSubTests.ReceiveAsync(client);
 
     /// <summary>
     /// Reads <paramref name="count"/> messages from each publisher (data = base + sequence number),

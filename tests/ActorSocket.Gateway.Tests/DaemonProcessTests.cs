@@ -121,13 +121,7 @@ public partial class DaemonProcessTests
         try
         {
             await up.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            using (Process kill = Process.Start("kill", ["-TERM", daemon.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync();
-            }
-
-            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await daemon.WaitForExitAsync(exit.Token);
+            Assert.True(await ExternalProcess.TerminateAsync(daemon, TimeSpan.FromSeconds(30)), "no exit after SIGTERM");
             Assert.Equal(0, daemon.ExitCode);
         }
         finally

@@ -36,6 +36,26 @@ public static class ExternalProcess
         return (process.ExitCode, Snapshot(output));
     }
 
+    /// <summary>Sends SIGTERM to <paramref name="process"/> and waits for it to exit; false if it did not within <paramref name="timeout"/>.</summary>
+    public static async Task<bool> TerminateAsync(Process process, TimeSpan timeout)
+    {
+        using (Process kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var exit = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(exit.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     private static void Append(StringBuilder output, string? line)
     {
         if (line is null)

@@ -16,10 +16,10 @@ public class PubSubTests
         return client;
     }
 
-    private static Task SendAsync(WebSocket client, string json) =>
+    internal static Task SendAsync(WebSocket client, string json) =>
         client.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None);
 
-    private static async Task<JsonElement> ReceiveAsync(WebSocket client)
+    internal static async Task<JsonElement> ReceiveAsync(WebSocket client)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var (type, data) = await EchoTests.ReceiveMessageAsync(client, timeout.Token);
@@ -27,7 +27,7 @@ public class PubSubTests
         return JsonDocument.Parse(data).RootElement.Clone();
     }
 
-    private static async Task SubscribeAsync(WebSocket client, string topic)
+    internal static async Task SubscribeAsync(WebSocket client, string topic)
     {
         await SendAsync(client, $$"""{"op":"subscribe","topic":"{{topic}}","id":"s"}""");
         JsonElement ack = await ReceiveAsync(client);

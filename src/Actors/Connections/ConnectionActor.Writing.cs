@@ -57,28 +57,18 @@ public sealed partial class ConnectionActor
     private void ReportCounters()
     {
         ServerMetrics metrics = _context.Metrics;
-        if (_messagesIn != _reportedMessagesIn)
-        {
-            metrics.MessagesIn.Inc(_messagesIn - _reportedMessagesIn);
-            _reportedMessagesIn = _messagesIn;
-        }
+        Report(metrics.MessagesIn, _messagesIn, ref _reportedMessagesIn);
+        Report(metrics.MessagesOut, _messagesOut, ref _reportedMessagesOut);
+        Report(metrics.BytesIn, _bytesIn, ref _reportedBytesIn);
+        Report(metrics.BytesOut, _bytesOut, ref _reportedBytesOut);
+    }
 
-        if (_messagesOut != _reportedMessagesOut)
+    private static void Report(Prometheus.Counter counter, long total, ref long reported)
+    {
+        if (total != reported)
         {
-            metrics.MessagesOut.Inc(_messagesOut - _reportedMessagesOut);
-            _reportedMessagesOut = _messagesOut;
-        }
-
-        if (_bytesIn != _reportedBytesIn)
-        {
-            metrics.BytesIn.Inc(_bytesIn - _reportedBytesIn);
-            _reportedBytesIn = _bytesIn;
-        }
-
-        if (_bytesOut != _reportedBytesOut)
-        {
-            metrics.BytesOut.Inc(_bytesOut - _reportedBytesOut);
-            _reportedBytesOut = _bytesOut;
+            counter.Inc(total - reported);
+            reported = total;
         }
     }
 
