@@ -9,8 +9,8 @@ namespace ActorSocket.Gateway.Tests;
 
 public class InlineHandlerTests
 {
-    /// <summary>Counts messages per connection and reports the count through the connection's own mailbox.</summary>
-    private sealed class CountingHandler : InlineHandler
+    /// <summary>Counts messages per connection and reports the count, with the path its factory was given, through the connection's own mailbox.</summary>
+    private sealed class CountingHandler(ConnectionInfo info) : InlineHandler
     {
         private int _count;
 
@@ -41,7 +41,7 @@ public class InlineHandlerTests
                 return false;
             }
 
-            connection.SendText(Encoding.UTF8.GetBytes(connection.Info.Request.Path + " " + counted.Count));
+            connection.SendText(Encoding.UTF8.GetBytes(info.Request.Path + " " + counted.Count));
             return true;
         }
 
@@ -50,7 +50,7 @@ public class InlineHandlerTests
 
     private static async Task<(TestServer Server, ClientWebSocket Client)> StartAsync()
     {
-        TestServer server = await TestServer.StartAsync(routes: [Route.ForInline("/count", _ => new CountingHandler())]);
+        TestServer server = await TestServer.StartAsync(routes: [Route.ForInline("/count", info => new CountingHandler(info))]);
         var client = new ClientWebSocket();
         await client.ConnectAsync(server.Uri("/count"), CancellationToken.None);
         return (server, client);

@@ -33,9 +33,9 @@ public sealed partial class ConnectionActor
         _state = State.Ending;
         _termination = termination;
         _abnormal = abnormal;
-        _cancellation.Cancel();
+        _cancellationSource?.Cancel();
         _transport.Dispose();
-        Timers.CancelAll();
+        CancelTimers();
         if (_handler is null)
         {
             Finish();
@@ -45,7 +45,7 @@ public sealed partial class ConnectionActor
         // The handler hears Disconnected after every message it was sent, then stops.
         _handler.Tell(new Handler.Disconnected(termination.CloseCode, termination.Reason));
         _handler.Tell(PoisonPill.Instance);
-        Timers.StartSingleTimer(nameof(HandlerDrainTimeout), HandlerDrainTimeout.Instance, Settings.HandlerDrainTimeout);
+        _drainTimer = Schedule(Settings.HandlerDrainTimeout, HandlerDrainTimeout.Instance);
     }
 
     private void Finish()

@@ -27,7 +27,7 @@ public sealed partial class ConnectionActor
             case HttpParseStatus.Incomplete:
                 return;
             case HttpParseStatus.Invalid:
-                _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} sent a malformed request: {Status} {Problem}", _id, _remote, error!.StatusCode, System.Text.Encoding.UTF8.GetString(error.Body.Span).TrimEnd());
+                _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} sent a malformed request: {Status} {Problem}", _id, Remote, error!.StatusCode, System.Text.Encoding.UTF8.GetString(error.Body.Span).TrimEnd());
                 Respond(error);
                 return;
         }
@@ -73,7 +73,7 @@ public sealed partial class ConnectionActor
         {
             // Reading pauses (no Continue) until the hooks have decided.
             _state = State.Deciding;
-            RunHooksAsync(hooks, new HandshakeContext(_request, client, decision, null), _cancellation.Token)
+            RunHooksAsync(hooks, new HandshakeContext(_request, client, decision, null), Cancellation)
                 .PipeTo(Self, success: verdict => new HookDecided(route, decision, consumed, verdict, client), failure: error => new HookDecided(route, decision, consumed, HookFailed(error), client));
             return;
         }
@@ -104,7 +104,7 @@ public sealed partial class ConnectionActor
 
     private HandshakeVerdict HookFailed(Exception error)
     {
-        _context.Logger.LogError(error, "A handshake hook failed for connection {ConnectionId} on {Path}; answering 500", _id, _request?.Path);
+        _context.Logger.LogError(error, "A handshake hook failed for connection {ConnectionId} on {Path}; answering 500", _id, _path ?? _request?.Path);
         return HandshakeVerdict.Refuse(500, "internal error");
     }
 
@@ -118,7 +118,7 @@ public sealed partial class ConnectionActor
         _state = State.Handshaking;
         if (decided.Verdict.Refusal is { } refusal)
         {
-            _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} refused by a handshake hook: {Status}", _id, decided.Client?.ToString() ?? _remote, refusal.StatusCode);
+            _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} refused by a handshake hook: {Status}", _id, decided.Client?.ToString() ?? Remote, refusal.StatusCode);
             Respond(refusal);
         }
         else
@@ -133,17 +133,17 @@ public sealed partial class ConnectionActor
             Accept(decided.Route, decision, decided.Consumed, decided.Verdict.Identity, decided.Client);
         }
 
-        _reader?.Continue();
+        ResumeReading();
     }
 
     private void Accept(Route route, HandshakeDecision decision, int consumed, object? identity, IPEndPoint? client)
     {
-        if (client is not null)
+        if (client is not null && !client.Equals(_transport.RemoteEndPoint))
         {
-            _remote = client.ToString();
+            _remote = client.ToString(); // a trusted proxy named the client
         }
 
-        Timers.Cancel(nameof(HandshakeTimeout));
+        Cancel(ref _handshakeTimer);
         _context.Metrics.Handshakes.WithLabels("101").Inc();
         _raw = new ArrayBufferWriter<byte>(256);
         decision.Response.WriteTo(_raw);
@@ -151,18 +151,23 @@ public sealed partial class ConnectionActor
         _state = State.Open;
         _opened = true;
         _context.Metrics.OpenConnections.Inc();
-        _info = new ConnectionInfo(_id, _request!, (EndPoint?)client ?? _transport.RemoteEndPoint, decision.SubProtocol, decision.Deflate is not null, _transport.IsSecure, DateTimeOffset.UtcNow, identity, _transport.RemoteEndPoint);
-        _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} opened {Path}", _id, _remote, _request!.Path);
+        var info = new ConnectionInfo(_id, _request!, (EndPoint?)client ?? _transport.RemoteEndPoint, decision.SubProtocol, decision.Deflate is not null, _transport.IsSecure, DateTimeOffset.UtcNow, identity, _transport.RemoteEndPoint);
 
-        Timers.StartPeriodicTimer(nameof(PingTick), PingTick.Instance, Settings.PingInterval);
+        // The request goes to the handler, which keeps what it needs; this actor keeps only the path
+        // (the route's own string when they are equal, so idle connections share it).
+        _path = _request!.Path == route.Path ? route.Path : _request.Path;
+        _request = null;
+        _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} opened {Path}", _id, Remote, _path);
+
+        StartKeepalive();
         _route = route;
         if (route.Inline is { } inline)
         {
-            _inline = inline(_info);
+            _inline = inline(info);
         }
         else
         {
-            StartHandlerActor(route);
+            StartHandlerActor(route, info);
         }
 
         // Frames the client sent right behind its request (the 101 still goes out first).
@@ -177,9 +182,9 @@ public sealed partial class ConnectionActor
         Flush();
     }
 
-    private void StartHandlerActor(Route route)
+    private void StartHandlerActor(Route route, ConnectionInfo info)
     {
-        Props handlerProps = route.HandlerProps(_info!);
+        Props handlerProps = route.HandlerProps(info);
         string? dispatcher = route.Dispatcher ?? Settings.HandlerDispatcher;
         if (dispatcher is not null && (string.IsNullOrEmpty(handlerProps.Dispatcher) || handlerProps.Dispatcher == Akka.Dispatch.Dispatchers.DefaultDispatcherId))
         {
@@ -188,13 +193,13 @@ public sealed partial class ConnectionActor
 
         _handler = Context.ActorOf(handlerProps, "handler");
         Context.Watch(_handler);
-        _handler.Tell(new Handler.Connected(_info!, Self, _context.Topics));
+        _handler.Tell(new Handler.Connected(info, Self, _context.Topics));
     }
 
     /// <summary>Sends a plain HTTP response, then closes the connection.</summary>
     private void Respond(HttpResponse response)
     {
-        Timers.Cancel(nameof(HandshakeTimeout));
+        Cancel(ref _handshakeTimer);
         ReturnHead();
         _context.Metrics.Handshakes.WithLabels(response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
         _raw = new ArrayBufferWriter<byte>(256 + response.Body.Length);
@@ -229,5 +234,5 @@ public sealed partial class ConnectionActor
     }
 
     private void LogTlsFailure(Exception error) =>
-        _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} failed the TLS handshake: {Problem}", _id, _remote, error.Message);
+        _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} failed the TLS handshake: {Problem}", _id, Remote, error.Message);
 }

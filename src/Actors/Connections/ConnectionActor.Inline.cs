@@ -13,8 +13,6 @@ public sealed partial class ConnectionActor : IInlineConnection
 {
     private InlineHandler? _inline;
 
-    ConnectionInfo IInlineConnection.Info => _info!;
-
     IActorRef IInlineConnection.Self => Self;
 
     IActorRef IInlineConnection.Topics => _context.Topics ?? ActorRefs.Nobody;
@@ -85,7 +83,7 @@ public sealed partial class ConnectionActor : IInlineConnection
         // As a failing handler actor: logged with its stack trace (a bug), the connection closes with 1011.
         _inline = null;
         _handlerFailure = error;
-        _context.Logger.LogError(error, "Handler of connection {ConnectionId} on {Path} failed; closing with 1011", _id, _request?.Path);
+        _context.Logger.LogError(error, "Handler of connection {ConnectionId} on {Path} failed; closing with 1011", _id, _path);
         if (_state is State.Open)
         {
             StartClose(CloseCode.InternalError, "handler failed", TerminationCause.HandlerFailed);

@@ -8,13 +8,10 @@ namespace ActorSocket.Actors.Connections;
 public sealed partial class ConnectionActor
 {
     private WebSocketCodec? _codec;
-    private ConnectionInfo? _info;
     private IActorRef? _handler;
     private Exception? _handlerFailure;
     private bool _opened;
-    private bool _awaitingPong;
     private bool _shuttingDown;
-    private int _pingCount;
     private CloseCode _sentCode = CloseCode.NormalClosure;
     private string _sentReason = string.Empty;
     private TerminationCause _closeCause = TerminationCause.Closed;
@@ -22,7 +19,7 @@ public sealed partial class ConnectionActor
     private bool _drainingHandler;
     private int _unacked;
     private bool _readPaused;
-    private readonly Queue<IActorRef> _sendAcks = new();
+    private Queue<IActorRef>? _sendAcks;
 
     private void ProcessEvents()
     {
@@ -74,8 +71,7 @@ public sealed partial class ConnectionActor
 
                     break;
                 case WebSocketEventKind.Pong:
-                    _awaitingPong = false;
-                    Timers.Cancel(nameof(PongTimeout));
+                    OnPong();
                     break;
                 case WebSocketEventKind.Ping:
                     break; // the codec queued the pong
@@ -89,7 +85,7 @@ public sealed partial class ConnectionActor
 
                     break;
                 case WebSocketEventKind.Failed:
-                    _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} broke the protocol: {CloseCode} {Problem}", _id, _remote, (int)ev.CloseCode, ev.Reason);
+                    _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} broke the protocol: {CloseCode} {Problem}", _id, Remote, (int)ev.CloseCode, ev.Reason);
                     _sentCode = ev.CloseCode;
                     _sentReason = ev.Reason ?? string.Empty;
                     _closeCause = TerminationCause.ProtocolError;
@@ -131,11 +127,11 @@ public sealed partial class ConnectionActor
         {
             case Connection.SendAndAck { Message: WsMessage.Text text }:
                 sent = _codec.SendText(System.Text.Encoding.UTF8.GetBytes(text.Value));
-                _sendAcks.Enqueue(Sender);
+                (_sendAcks ??= new Queue<IActorRef>()).Enqueue(Sender);
                 break;
             case Connection.SendAndAck { Message: WsMessage.Binary binary }:
                 sent = _codec.SendBinary(binary.Data.Span);
-                _sendAcks.Enqueue(Sender);
+                (_sendAcks ??= new Queue<IActorRef>()).Enqueue(Sender);
                 break;
             case Connection.SendText text:
                 sent = _codec.SendText(text.Utf8.Span);
@@ -199,14 +195,14 @@ public sealed partial class ConnectionActor
         if (_readPaused && MayRead)
         {
             _readPaused = false;
-            _reader?.Continue();
+            ResumeReading();
         }
     }
 
     /// <summary>Answers <see cref="Connection.SendAndAck"/> senders while the outbound buffer is under half full.</summary>
     private void ReleaseSendAcks()
     {
-        while (_sendAcks.Count > 0 && (_codec is null || _codec.OutgoingLength + _inflight < Settings.MaxOutboundBytes / 2))
+        while (_sendAcks is { Count: > 0 } && (_codec is null || _codec.OutgoingLength + _inflight < Settings.MaxOutboundBytes / 2))
         {
             _sendAcks.Dequeue().Tell(Connection.Sent.Instance);
         }
@@ -244,12 +240,12 @@ public sealed partial class ConnectionActor
         }
 
         _handler.Tell(new Identify(_id));
-        Timers.StartSingleTimer(nameof(HandlerFlushTimeout), HandlerFlushTimeout.Instance, Settings.HandlerDrainTimeout);
+        _flushTimer = Schedule(Settings.HandlerDrainTimeout, HandlerFlushTimeout.Instance);
     }
 
     private void AnswerPendingClose()
     {
-        Timers.Cancel(nameof(HandlerFlushTimeout));
+        Cancel(ref _flushTimer);
         if (_codec is { PendingCloseCode: { } code } && _state is State.Open or State.Closing)
         {
             _codec.SendClose(code, _codec.PendingCloseReason);
@@ -259,7 +255,7 @@ public sealed partial class ConnectionActor
 
     private void OnSlowConsumer()
     {
-        _context.Logger.LogWarning("Connection {ConnectionId} from {RemoteAddress} is a slow consumer: more than {MaxOutboundBytes} bytes queued; closing with 1008", _id, _remote, Settings.MaxOutboundBytes);
+        _context.Logger.LogWarning("Connection {ConnectionId} from {RemoteAddress} is a slow consumer: more than {MaxOutboundBytes} bytes queued; closing with 1008", _id, Remote, Settings.MaxOutboundBytes);
         _context.Metrics.SlowConsumerCloses.Inc();
         // What is queued will never be read in time; only the close frame goes out.
         _codec!.ConsumeOutgoing(_codec.OutgoingLength);
@@ -279,40 +275,8 @@ public sealed partial class ConnectionActor
         _closeInitiated = true;
         _codec.SendClose(code, reason);
         _state = _codec.State == CodecState.Closed ? State.Closing : _state;
-        Timers.StartSingleTimer(nameof(CloseTimeout), CloseTimeout.Instance, Settings.CloseTimeout);
+        _closeTimer = Schedule(Settings.CloseTimeout, CloseTimeout.Instance);
         Flush();
-    }
-
-    private void OnPingTick()
-    {
-        if (_state != State.Open || _awaitingPong || _codec!.CloseSent)
-        {
-            return;
-        }
-
-        Span<byte> payload = stackalloc byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(payload, ++_pingCount);
-        _codec.SendPing(payload);
-        _awaitingPong = true;
-        Timers.StartSingleTimer(nameof(PongTimeout), PongTimeout.Instance, Settings.PingTimeout);
-        Flush();
-    }
-
-    private void OnPongTimeout()
-    {
-        if (!_awaitingPong || _state is not (State.Open or State.Closing))
-        {
-            return;
-        }
-
-        // The peer is unresponsive: tell it why if the socket still takes bytes, but do not wait.
-        if (!_codec!.CloseSent)
-        {
-            _codec.SendClose(CloseCode.InternalError, "keepalive ping timeout");
-            Flush();
-        }
-
-        EndAbnormally(TerminationCause.KeepaliveTimeout, CloseCode.InternalError, "keepalive ping timeout");
     }
 
     private void OnCloseTimeout()
@@ -364,7 +328,7 @@ public sealed partial class ConnectionActor
 
         if (_handlerFailure is not null)
         {
-            _context.Logger.LogError(_handlerFailure, "Handler of connection {ConnectionId} on {Path} failed; closing with 1011", _id, _request?.Path);
+            _context.Logger.LogError(_handlerFailure, "Handler of connection {ConnectionId} on {Path} failed; closing with 1011", _id, _path);
             StartClose(CloseCode.InternalError, "handler failed", TerminationCause.HandlerFailed);
         }
         else

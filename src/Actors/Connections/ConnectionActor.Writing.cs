@@ -107,7 +107,7 @@ public sealed partial class ConnectionActor
             ValueTask write;
             try
             {
-                write = _transport.WriteAsync(buffer.AsMemory(0, length), _cancellation.Token);
+                write = _transport.WriteAsync(buffer.AsMemory(0, length), CancellationToken.None); // disposing the transport ends a pending write
             }
             catch (Exception error)
             {
@@ -138,7 +138,7 @@ public sealed partial class ConnectionActor
         _sending = false;
         _inflight = 0;
         _bytesOut += length;
-        if (_sendAcks.Count > 0)
+        if (_sendAcks is { Count: > 0 })
         {
             ReleaseSendAcks();
         }
@@ -163,13 +163,13 @@ public sealed partial class ConnectionActor
     private void CloseTransport()
     {
         _closeWhenFlushed = false;
-        Timers.Cancel(nameof(CloseTimeout));
+        Cancel(ref _closeTimer);
         _transport.ShutdownSend();
         State previous = _state;
         _state = State.Lingering;
         // Reading on until the peer's FIN keeps the kernel from resetting the connection while the
         // peer still reads our last bytes; a short deadline bounds it.
-        Timers.StartSingleTimer(nameof(LingerTimeout), LingerTimeout.Instance, TimeSpan.FromSeconds(2));
+        _lingerTimer = Schedule(TimeSpan.FromSeconds(2), LingerTimeout.Instance);
         _lingerFrom = previous;
     }
 
@@ -180,7 +180,7 @@ public sealed partial class ConnectionActor
             return;
         }
 
-        Timers.Cancel(nameof(LingerTimeout));
+        Cancel(ref _lingerTimer);
         _transport.Dispose();
         if (_lingerFrom is State.Open or State.Closing)
         {

@@ -3,6 +3,7 @@ using ActorSocket.Actors.Handlers;
 using ActorSocket.Protocol;
 using ActorSocket.Protocol.Http;
 using Akka.Actor;
+using Microsoft.Extensions.Logging;
 
 namespace ActorSocket.Actors.Connections;
 
@@ -15,16 +16,18 @@ namespace ActorSocket.Actors.Connections;
 /// the peer vanishes the actor fails with <see cref="ConnectionLostException"/> and its supervisor
 /// reports the termination; every other ending is reported by the actor itself.
 /// </remarks>
-public sealed partial class ConnectionActor : UntypedActor, IWithTimers
+public sealed partial class ConnectionActor : UntypedActor
 {
-    private readonly ITransport _transport;
-    private readonly long _id;
     private readonly ServerContext _context;
-    private readonly bool _overCapacity;
-    private readonly CancellationTokenSource _cancellation = new();
     private readonly long _started = Stopwatch.GetTimestamp();
-    private string _remote;
+    private ITransport _transport = null!;
+    private long _id;
+    private bool _overCapacity;
+    private CancellationTokenSource? _cancellationSource;
+    private string? _remote;
+    private string? _path;
     private ReadLoop? _reader;
+    private SocketTransport? _pollable;
     private State _state = State.Starting;
 
     private long _messagesIn;
@@ -32,15 +35,8 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
     private long _bytesIn;
     private long _bytesOut;
 
-    /// <summary>Creates the actor for an accepted transport.</summary>
-    public ConnectionActor(ITransport transport, long id, ServerContext context, bool overCapacity)
-    {
-        _transport = transport;
-        _id = id;
-        _context = context;
-        _overCapacity = overCapacity;
-        _remote = transport.RemoteEndPoint?.ToString() ?? "unknown";
-    }
+    /// <summary>Creates a connection actor of <paramref name="context"/>'s server; its connection arrives in <see cref="Open"/>.</summary>
+    public ConnectionActor(ServerContext context) => _context = context;
 
     private enum State
     {
@@ -54,17 +50,30 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
         Ending,
     }
 
-    /// <inheritdoc />
-    public ITimerScheduler Timers { get; set; } = null!;
-
     private ConnectionSettings Settings => _context.Settings;
 
-    /// <summary>Props for one connection.</summary>
-    public static Props Props(ITransport transport, long id, ServerContext context, bool overCapacity)
+    /// <summary>
+    /// Props for the connections of one server: one instance for all of them, so that a connection
+    /// carries no props, deployment or argument objects of its own. Each actor then gets its
+    /// connection as its first message, <see cref="Open"/>.
+    /// </summary>
+    public static Props Props(ServerContext context)
     {
-        Props props = Akka.Actor.Props.Create(() => new ConnectionActor(transport, id, context, overCapacity));
+        Props props = Akka.Actor.Props.Create(() => new ConnectionActor(context));
         return context.Settings.Mailbox is { } mailbox ? props.WithMailbox(mailbox) : props;
     }
+
+    /// <summary>The connection an actor made from <see cref="Props(ServerContext)"/> serves; its first message.</summary>
+    /// <param name="Transport">The accepted transport; the actor owns it from now on.</param>
+    /// <param name="Id">Server-unique connection id.</param>
+    /// <param name="OverCapacity">Whether the server is at its connection limit (the client gets 503).</param>
+    public sealed record Open(ITransport Transport, long Id, bool OverCapacity);
+
+    /// <summary>The client's address for logs and events (what a trusted proxy named, or the socket's peer); made when first needed.</summary>
+    private string Remote => _remote ??= _transport?.RemoteEndPoint?.ToString() ?? "unknown";
+
+    /// <summary>Cancels what runs for this connection outside the actor (TLS handshake, hooks, asynchronous reads); made when first needed.</summary>
+    private CancellationToken Cancellation => (_cancellationSource ??= new CancellationTokenSource()).Token;
 
     /// <summary>Tells a connection the server is shutting down: it closes with 1001.</summary>
     public sealed class Shutdown
@@ -99,16 +108,6 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
         public static readonly FlushNow Instance = new();
     }
 
-    private sealed class PingTick
-    {
-        public static readonly PingTick Instance = new();
-    }
-
-    private sealed class PongTimeout
-    {
-        public static readonly PongTimeout Instance = new();
-    }
-
     private sealed class CloseTimeout
     {
         public static readonly CloseTimeout Instance = new();
@@ -140,12 +139,25 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
             },
             loggingEnabled: false);
 
-    /// <inheritdoc />
-    protected override void PreStart()
+    private void OnOpen(Open open)
     {
-        Timers.StartSingleTimer(nameof(HandshakeTimeout), HandshakeTimeout.Instance, Settings.HandshakeTimeout);
+        if (_transport is not null)
+        {
+            return;
+        }
+
+        _transport = open.Transport;
+        _id = open.Id;
+        _overCapacity = open.OverCapacity;
+        _handshakeTimer = Schedule(Settings.HandshakeTimeout, HandshakeTimeout.Instance);
+        if (_transport is SocketTransport)
+        {
+            OnTransportStarted(null); // nothing to wait for
+            return;
+        }
+
         IActorRef self = Self;
-        _transport.StartAsync(_cancellation.Token).ContinueWith(
+        _transport.StartAsync(Cancellation).ContinueWith(
             task => self.Tell(new TransportStarted(task.Exception?.GetBaseException() ?? (task.IsCanceled ? new OperationCanceledException() : null))),
             TaskContinuationOptions.ExecuteSynchronously);
     }
@@ -153,8 +165,14 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
     /// <inheritdoc />
     protected override void PostStop()
     {
+        if (_transport is null)
+        {
+            return; // stopped before its connection arrived
+        }
+
         ReportCounters();
-        _cancellation.Cancel();
+        CancelTimers();
+        _cancellationSource?.Cancel();
         _transport.Dispose();
         ReturnHead();
         _codec?.Dispose();
@@ -169,7 +187,7 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
             }
         }
 
-        _cancellation.Dispose();
+        _cancellationSource?.Dispose();
     }
 
     /// <inheritdoc />
@@ -177,8 +195,18 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
     {
         switch (message)
         {
+            case ReadinessPoller.ReadReady:
+                PumpReads();
+                break;
+            case Open open:
+                OnOpen(open);
+                break;
             case Received received:
-                OnReceived(received);
+                if (OnData(received.Buffer, received.Count))
+                {
+                    _reader?.Continue();
+                }
+
                 break;
             case ReadEnded ended:
                 OnReadEnded(ended.Error);
@@ -214,19 +242,16 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
             case FlushNow:
                 OnFlushNow();
                 break;
-            case PingTick:
-                OnPingTick();
+            case KeepaliveClock.Due:
+                OnKeepaliveDue();
                 break;
-            case PongTimeout:
-                OnPongTimeout();
-                break;
-            case CloseTimeout:
+            case CloseTimeout when Fired(ref _closeTimer):
                 OnCloseTimeout();
                 break;
-            case HandshakeTimeout:
+            case HandshakeTimeout when Fired(ref _handshakeTimer):
                 OnHandshakeTimeout();
                 break;
-            case LingerTimeout:
+            case LingerTimeout when Fired(ref _lingerTimer):
                 FinishLinger();
                 break;
             case Shutdown:
@@ -235,13 +260,13 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
             case Terminated terminated when terminated.ActorRef.Equals(_handler):
                 OnHandlerTerminated();
                 break;
-            case HandlerDrainTimeout:
+            case HandlerDrainTimeout when Fired(ref _drainTimer):
                 Finish();
                 break;
             case ActorIdentity identity when identity.MessageId is long id && id == _id:
                 AnswerPendingClose();
                 break;
-            case HandlerFlushTimeout:
+            case HandlerFlushTimeout when Fired(ref _flushTimer):
                 AnswerPendingClose();
                 break;
             default:
@@ -254,18 +279,20 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
         }
     }
 
-    private void OnReceived(Received received)
+    /// <summary>Handles one chunk read from the socket and returns its buffer to the pool.</summary>
+    /// <returns>Whether the socket may be read again now.</returns>
+    private bool OnData(byte[] buffer, int count)
     {
-        _bytesIn += received.Count;
+        _bytesIn += count;
         try
         {
             switch (_state)
             {
                 case State.Handshaking:
-                    OnHandshakeData(received.Buffer.AsSpan(0, received.Count));
+                    OnHandshakeData(buffer.AsSpan(0, count));
                     break;
                 case State.Open or State.Closing:
-                    _codec!.ReceiveData(received.Buffer.AsSpan(0, received.Count));
+                    _codec!.ReceiveData(buffer.AsSpan(0, count));
                     ProcessEvents();
                     break;
                 default:
@@ -274,14 +301,74 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
         }
         finally
         {
-            ConnectionBuffers.Pool.Return(received.Buffer);
+            ConnectionBuffers.Pool.Return(buffer);
         }
 
         if (_state is State.Open or State.Closing && !MayRead)
         {
             _readPaused = true; // the handler has a full window: the socket waits (TCP backpressure)
+            return false;
         }
-        else if (_state is State.Handshaking or State.Open or State.Closing or State.Lingering or State.Responding)
+
+        return IsReading;
+    }
+
+    /// <summary>The states in which the socket is read (Deciding waits for the hooks; Starting and Ending read nothing).</summary>
+    private bool IsReading => _state is State.Handshaking or State.Open or State.Closing or State.Lingering or State.Responding;
+
+    /// <summary>
+    /// Reads a readiness-watched socket (<see cref="SocketTransport.WatchReadable"/>) until it is
+    /// empty, the connection stops reading, or a few full buffers were taken; then the rest waits
+    /// behind the other messages in the mailbox, so one busy client cannot hold the actor's thread.
+    /// </summary>
+    private void PumpReads()
+    {
+        const int MaxReadsPerTurn = 4;
+        SocketTransport? socket = _pollable;
+        for (int round = 0; round < MaxReadsPerTurn; round++)
+        {
+            if (socket is null || !IsReading || _readPaused)
+            {
+                return;
+            }
+
+            byte[] buffer = ConnectionBuffers.Pool.Rent(Settings.ReadBufferSize);
+            int count = socket.Receive(buffer, out System.Net.Sockets.SocketError error);
+            if (count > 0)
+            {
+                bool full = count == buffer.Length;
+                if (!OnData(buffer, count) || !full)
+                {
+                    return; // a short read emptied the socket: the poller tells when more arrives
+                }
+
+                continue;
+            }
+
+            ConnectionBuffers.Pool.Return(buffer);
+            if (count == 0)
+            {
+                OnReadEnded(null);
+            }
+            else if (error != System.Net.Sockets.SocketError.WouldBlock)
+            {
+                OnReadEnded(new System.Net.Sockets.SocketException((int)error));
+            }
+
+            return;
+        }
+
+        Self.Tell(ReadinessPoller.ReadReady.Instance);
+    }
+
+    /// <summary>Reads again after a pause (hooks decided, the handler acknowledged).</summary>
+    private void ResumeReading()
+    {
+        if (_pollable is not null)
+        {
+            Self.Tell(ReadinessPoller.ReadReady.Instance);
+        }
+        else
         {
             _reader?.Continue();
         }
@@ -303,8 +390,28 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
         }
 
         _state = State.Handshaking;
-        _reader = new ReadLoop(_transport, Self, Settings.ReadBufferSize, _cancellation.Token);
+        if (_transport is SocketTransport socket && WatchReadable(socket))
+        {
+            _pollable = socket;
+            PumpReads(); // what arrived before the registration
+            return;
+        }
+
+        _reader = new ReadLoop(_transport, Self, Settings.ReadBufferSize, Cancellation);
         _reader.Start();
+    }
+
+    private bool WatchReadable(SocketTransport socket)
+    {
+        try
+        {
+            return socket.WatchReadable(Self);
+        }
+        catch (Exception error) when (error is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} could not be watched for reads: {Problem}", _id, Remote, error.Message);
+            return false; // the asynchronous path reports what is wrong with the socket
+        }
     }
 
     private void OnReadEnded(Exception? error)
@@ -344,8 +451,8 @@ public sealed partial class ConnectionActor : UntypedActor, IWithTimers
     private ConnectionTerminated Termination(TerminationCause cause, CloseCode code, string reason) =>
         new(
             _id,
-            _remote,
-            _request?.Path ?? string.Empty,
+            Remote,
+            _path ?? _request?.Path ?? string.Empty,
             code,
             reason,
             cause,

@@ -35,9 +35,25 @@ public sealed record ConnectionSettings
     /// The codec options a server connection runs with: <see cref="Codec"/>, but the close frame waits
     /// until the handler has answered what it was sent. Derived once, not per connection.
     /// </summary>
-    internal WebSocketCodecOptions ServerCodec => _serverCodec ??= Codec with { AutoCloseReply = false };
+    /// <remarks>Kept with the <see cref="Codec"/> it came from: a <c>with</c> copy that changes the codec derives anew.</remarks>
+    internal WebSocketCodecOptions ServerCodec
+    {
+        get
+        {
+            ServerCodecCache? cache = _serverCodec;
+            if (cache is null || !ReferenceEquals(cache.From, Codec))
+            {
+                cache = new ServerCodecCache(Codec, Codec with { AutoCloseReply = false });
+                _serverCodec = cache;
+            }
 
-    private WebSocketCodecOptions? _serverCodec;
+            return cache.Server;
+        }
+    }
+
+    private ServerCodecCache? _serverCodec;
+
+    private sealed record ServerCodecCache(WebSocketCodecOptions From, WebSocketCodecOptions Server);
 
     /// <summary>Size of a read, rented only while data is there. 16 KiB: one TLS record; larger reads buy little.</summary>
     public int ReadBufferSize { get; init; } = 16 * 1024;

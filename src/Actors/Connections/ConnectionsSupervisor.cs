@@ -15,6 +15,7 @@ public sealed class ConnectionsSupervisor : UntypedActor
     private long _nextId;
     private int _children;
     private IActorRef? _drainWaiter;
+    private Props? _connectionProps;
 
     /// <summary>Creates the supervisor.</summary>
     public ConnectionsSupervisor(ServerContext context) => _context = context;
@@ -116,7 +117,9 @@ public sealed class ConnectionsSupervisor : UntypedActor
         _context.Metrics.AcceptedConnections.Inc();
         long id = ++_nextId;
         bool overCapacity = _children >= _context.MaxConnections;
-        IActorRef child = Context.ActorOf(ConnectionActor.Props(transport, id, _context, overCapacity), "c" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        _connectionProps ??= ConnectionActor.Props(_context);
+        IActorRef child = Context.ActorOf(_connectionProps, "c" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        child.Tell(new ConnectionActor.Open(transport, id, overCapacity)); // its first message
         Context.Watch(child);
         _children++;
         if (_drainWaiter is not null)

@@ -1,20 +1,32 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Akka.Actor;
 
 namespace ActorSocket.Actors.Connections;
 
-/// <summary>A plain TCP connection.</summary>
+/// <summary>
+/// A plain TCP connection. On Linux its actor reads it on readiness (<see cref="WatchReadable"/>,
+/// <see cref="Receive"/>); elsewhere through <see cref="ReadAsync"/>.
+/// </summary>
 public sealed class SocketTransport : ITransport
 {
     private readonly Socket _socket;
+    private readonly ReadinessPoller? _poller;
+    private int _registration = -1;
 
     /// <summary>Wraps an accepted socket; the transport owns it from now on.</summary>
     public SocketTransport(Socket socket)
     {
         _socket = socket;
         _socket.NoDelay = true; // frames are written whole and coalesced by the actor
-        // Sends are tried without waiting first (see WriteAsync); reads stay asynchronous.
-        _socket.Blocking = false;
+        _poller = ReadinessPoller.Shared;
+        if (_poller is null)
+        {
+            // Sends are tried without waiting first (see WriteAsync); reads stay asynchronous.
+            _socket.Blocking = false;
+        }
+
         RemoteEndPoint = socket.RemoteEndPoint;
     }
 
@@ -27,19 +39,82 @@ public sealed class SocketTransport : ITransport
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// Has <see cref="ReadinessPoller.ReadReady"/> told to <paramref name="target"/> whenever data
+    /// arrives, from now until the transport is disposed; false where there is no poller.
+    /// </summary>
+    internal bool WatchReadable(IActorRef target)
+    {
+        if (_poller is null)
+        {
+            return false;
+        }
+
+        SafeSocketHandle handle = _socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            _registration = _poller.Register((int)handle.DangerousGetHandle(), target);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Reads what is there without waiting: the count (0 = the peer closed its side), or -1 with
+    /// <paramref name="error"/> <see cref="SocketError.WouldBlock"/> when nothing is.
+    /// </summary>
+    internal int Receive(Span<byte> buffer, out SocketError error)
+    {
+        while (true)
+        {
+            nint count;
+            try
+            {
+                count = Native.recv(_socket.SafeHandle, ref MemoryMarshal.GetReference(buffer), buffer.Length, Native.MsgDontWait);
+            }
+            catch (ObjectDisposedException)
+            {
+                error = SocketError.OperationAborted;
+                return -1;
+            }
+
+            if (count >= 0)
+            {
+                error = SocketError.Success;
+                return (int)count;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Native.Eintr)
+            {
+                error = Native.ToSocketError(errno);
+                return -1;
+            }
+        }
+    }
+
     /// <inheritdoc />
     public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>
-    /// A non-blocking send first: it nearly always takes everything, and then no asynchronous
+    /// A send without waiting first: it nearly always takes everything, and then no asynchronous
     /// machinery is involved (nor its cached event args, about 300 bytes a socket kept for good).
     /// Whatever the socket buffer cannot take now is sent asynchronously.
     /// </remarks>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        int sent = _socket.Send(data.Span, SocketFlags.None, out SocketError error);
+        int sent = _poller is null ? _socket.Send(data.Span, SocketFlags.None, out SocketError error) : SendNow(data.Span, out error);
         if (error == SocketError.Success && sent == data.Length)
         {
             return ValueTask.CompletedTask;
@@ -50,7 +125,41 @@ public sealed class SocketTransport : ITransport
             return ValueTask.FromException(new SocketException((int)error));
         }
 
-        return WriteRestAsync(data[sent..], cancellationToken);
+        return WriteRestAsync(data[Math.Max(sent, 0)..], cancellationToken);
+    }
+
+    private int SendNow(ReadOnlySpan<byte> data, out SocketError error)
+    {
+        int total = 0;
+        while (total < data.Length)
+        {
+            nint count;
+            try
+            {
+                count = Native.send(_socket.SafeHandle, ref MemoryMarshal.GetReference(data[total..]), data.Length - total, Native.MsgDontWait | Native.MsgNoSignal);
+            }
+            catch (ObjectDisposedException)
+            {
+                error = SocketError.OperationAborted;
+                return total;
+            }
+
+            if (count >= 0)
+            {
+                total += (int)count;
+                continue;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Native.Eintr)
+            {
+                error = Native.ToSocketError(errno);
+                return total;
+            }
+        }
+
+        error = SocketError.Success;
+        return total;
     }
 
     private async ValueTask WriteRestAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
@@ -69,9 +178,18 @@ public sealed class SocketTransport : ITransport
     public void Abort()
     {
         SocketEnding.PrepareAbort(_socket);
-        _socket.Dispose();
+        Dispose();
     }
 
     /// <inheritdoc />
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        if (_registration >= 0)
+        {
+            _poller!.Unregister(_registration);
+            _registration = -1;
+        }
+
+        _socket.Dispose();
+    }
 }

@@ -1,4 +1,3 @@
-using ActorSocket.Actors.Connections;
 using ActorSocket.Protocol;
 using Akka.Actor;
 
@@ -8,11 +7,13 @@ namespace ActorSocket.Actors.Handlers;
 /// What an <see cref="InlineHandler"/> may do with its connection. Valid only during a call from the
 /// connection actor, on its thread: keep no reference to it for later.
 /// </summary>
+/// <remarks>
+/// Who is connected (request, remote address, identity) is given once, to the route's factory
+/// (<see cref="Route.ForInline"/>): a handler that needs it later keeps it, so that connections whose
+/// handler does not hold no copy of their handshake request.
+/// </remarks>
 public interface IInlineConnection
 {
-    /// <summary>Who is connected: request, remote address, identity.</summary>
-    ConnectionInfo Info { get; }
-
     /// <summary>The connection actor: subscribe it to topics (it receives their frames itself), or make it the sender of requests whose answers the handler wants (see <see cref="InlineHandler.OnMessage"/>).</summary>
     IActorRef Self { get; }
 

@@ -1,0 +1,125 @@
+using ActorSocket.Protocol;
+using Akka.Actor;
+
+namespace ActorSocket.Actors.Connections;
+
+/// <summary>
+/// Deadlines. Keepalive, the one an open connection always has, is an entry in the shared
+/// <see cref="KeepaliveClock"/>; the others (handshake, close, linger, handler drain) exist only in
+/// the states that need them, each scheduled at most once per connection, so a timer message that
+/// arrives after its cancellation is recognised by its field being null.
+/// </summary>
+public sealed partial class ConnectionActor
+{
+    private ICancelable? _handshakeTimer;
+    private ICancelable? _closeTimer;
+    private ICancelable? _lingerTimer;
+    private ICancelable? _drainTimer;
+    private ICancelable? _flushTimer;
+    private KeepaliveClock? _keepalive;
+    private int _keepaliveSlot;
+    private long _nextPingAt;
+    private long _pongDeadline;
+    private bool _awaitingPong;
+    private int _pingCount;
+
+    private ICancelable Schedule(TimeSpan delay, object message) =>
+        Context.System.Scheduler.ScheduleTellOnceCancelable(delay, Self, message, Self);
+
+    private static void Cancel(ref ICancelable? timer)
+    {
+        timer?.Cancel();
+        timer = null;
+    }
+
+    /// <summary>Whether a timer message is the live timer's (and forgets the timer): false after its cancellation.</summary>
+    private static bool Fired(ref ICancelable? timer)
+    {
+        if (timer is null)
+        {
+            return false;
+        }
+
+        timer = null;
+        return true;
+    }
+
+    private void CancelTimers()
+    {
+        Cancel(ref _handshakeTimer);
+        Cancel(ref _closeTimer);
+        Cancel(ref _lingerTimer);
+        Cancel(ref _drainTimer);
+        Cancel(ref _flushTimer);
+        if (_keepalive is not null)
+        {
+            _keepalive.Unregister(_keepaliveSlot);
+            _keepalive = null;
+        }
+    }
+
+    private void StartKeepalive()
+    {
+        _keepalive = KeepaliveClock.For(Context.System, Settings.PingInterval, Settings.PingTimeout);
+        _nextPingAt = _keepalive.Now + (long)Settings.PingInterval.TotalMilliseconds;
+        _keepaliveSlot = _keepalive.Register(Self, _nextPingAt);
+    }
+
+    /// <summary>The keepalive deadline passed: a ping is due, or the pong is late. Always leaves the next deadline set.</summary>
+    private void OnKeepaliveDue()
+    {
+        if (_keepalive is null || _state is not (State.Open or State.Closing))
+        {
+            return;
+        }
+
+        long now = _keepalive.Now;
+        if (_awaitingPong)
+        {
+            if (now >= _pongDeadline)
+            {
+                OnPongTimeout();
+                return;
+            }
+
+            _keepalive.Set(_keepaliveSlot, _pongDeadline);
+            return;
+        }
+
+        if (now < _nextPingAt || _state != State.Open || _codec!.CloseSent)
+        {
+            _keepalive.Set(_keepaliveSlot, _nextPingAt);
+            return;
+        }
+
+        Span<byte> payload = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(payload, ++_pingCount);
+        _codec.SendPing(payload);
+        _awaitingPong = true;
+        _pongDeadline = now + (long)Settings.PingTimeout.TotalMilliseconds;
+        _nextPingAt = now + (long)Settings.PingInterval.TotalMilliseconds;
+        _keepalive.Set(_keepaliveSlot, _pongDeadline);
+        Flush();
+    }
+
+    private void OnPong()
+    {
+        if (_awaitingPong)
+        {
+            _awaitingPong = false;
+            _keepalive?.Set(_keepaliveSlot, _nextPingAt);
+        }
+    }
+
+    private void OnPongTimeout()
+    {
+        // The peer is unresponsive: tell it why if the socket still takes bytes, but do not wait.
+        if (!_codec!.CloseSent)
+        {
+            _codec.SendClose(CloseCode.InternalError, "keepalive ping timeout");
+            Flush();
+        }
+
+        EndAbnormally(TerminationCause.KeepaliveTimeout, CloseCode.InternalError, "keepalive ping timeout");
+    }
+}
