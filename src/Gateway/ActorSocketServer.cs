@@ -75,7 +75,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
             Metrics,
             ConnectionLogger,
             _options.MaxConnections,
-            certificate is null ? socket => new SocketTransport(socket) : socket => new TlsTransport(socket, certificate),
+            certificate is null ? socket => new SocketTransport(socket, _options.ReadinessReads) : socket => new TlsTransport(socket, certificate),
             new TrustedProxies(_options.TrustedProxies),
             _topics);
         _supervisor = _system.ActorOf(ConnectionsSupervisor.Props(context), "connections");
@@ -93,6 +93,22 @@ public sealed class ActorSocketServer : IAsyncDisposable
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _acceptLoop = AcceptLoopAsync(_listener, _supervisor, _stopping.Token);
         _logger.LogInformation("ActorSocket listening on {Url}", Url);
+        if (certificate is null)
+        {
+            LogReadPath();
+        }
+    }
+
+    private void LogReadPath()
+    {
+        if (!_options.ReadinessReads)
+        {
+            _logger.LogInformation("Plain connections read with .NET's asynchronous receive (socket-reads = async)");
+        }
+        else if (SocketTransport.ReadinessUnavailable is { } reason)
+        {
+            _logger.LogInformation("Plain connections read with .NET's asynchronous receive: no epoll readiness here ({Reason})", reason);
+        }
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Akka.Actor;
-using Microsoft.Extensions.Logging;
 
 namespace ActorSocket.Actors.Connections;
 
@@ -55,8 +54,8 @@ internal sealed class ReadinessPoller
     }
 
     /// <summary>
-    /// The process's poller, or null where there is none (not Linux, an unknown <c>epoll_event</c>
-    /// layout, or <c>ACTORSOCKET_EPOLL=0</c>): connections then read through <see cref="ReadLoop"/>.
+    /// The process's poller, or null where there is none (not Linux, or an unknown <c>epoll_event</c>
+    /// layout): connections then read through <see cref="ReadLoop"/>.
     /// </summary>
     public static ReadinessPoller? Shared => SharedPoller.Value;
 
@@ -128,12 +127,6 @@ internal sealed class ReadinessPoller
             return null;
         }
 
-        if (Environment.GetEnvironmentVariable("ACTORSOCKET_EPOLL") == "0")
-        {
-            Unavailable = "ACTORSOCKET_EPOLL=0";
-            return null;
-        }
-
         // struct epoll_event is packed on x86-64 (12 bytes) and naturally aligned elsewhere (16 bytes).
         (int size, int offset) = RuntimeInformation.ProcessArchitecture switch
         {
@@ -162,15 +155,6 @@ internal sealed class ReadinessPoller
         {
             Unavailable = error.Message;
             return null;
-        }
-    }
-
-    /// <summary>Logs once which receive path plain connections use.</summary>
-    public static void LogMode(ILogger logger)
-    {
-        if (Shared is null)
-        {
-            logger.LogInformation("Plain connections read through .NET's asynchronous sockets ({Reason})", Unavailable);
         }
     }
 }

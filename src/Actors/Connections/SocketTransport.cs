@@ -16,11 +16,13 @@ public sealed class SocketTransport : ITransport
     private int _registration = -1;
 
     /// <summary>Wraps an accepted socket; the transport owns it from now on.</summary>
-    public SocketTransport(Socket socket)
+    /// <param name="socket">The accepted socket.</param>
+    /// <param name="readiness">Read on epoll readiness where the platform has it (see <see cref="ReadinessPoller"/>); false for .NET's asynchronous receive.</param>
+    public SocketTransport(Socket socket, bool readiness = true)
     {
         _socket = socket;
         _socket.NoDelay = true; // frames are written whole and coalesced by the actor
-        _poller = ReadinessPoller.Shared;
+        _poller = readiness ? ReadinessPoller.Shared : null;
         if (_poller is null)
         {
             // Sends are tried without waiting first (see WriteAsync); reads stay asynchronous.
@@ -29,6 +31,9 @@ public sealed class SocketTransport : ITransport
 
         RemoteEndPoint = socket.RemoteEndPoint;
     }
+
+    /// <summary>Why plain connections cannot read on readiness in this process (not Linux, ...), or null when they can.</summary>
+    public static string? ReadinessUnavailable => ReadinessPoller.Shared is null ? ReadinessPoller.Unavailable : null;
 
     /// <inheritdoc />
     public EndPoint? RemoteEndPoint { get; }

@@ -21,6 +21,13 @@ public sealed record GatewayOptions
     /// <summary>Connections served at once.</summary>
     public required int MaxConnections { get; init; }
 
+    /// <summary>
+    /// Whether plain connections read on epoll readiness (<c>socket-reads = readiness</c>, the
+    /// default; Linux only, elsewhere they fall back) rather than with .NET's asynchronous receive
+    /// (<c>async</c>).
+    /// </summary>
+    public bool ReadinessReads { get; init; } = true;
+
     /// <summary>Per-connection limits and timers.</summary>
     public required ConnectionSettings Connection { get; init; }
 
@@ -139,6 +146,12 @@ public sealed record GatewayOptions
             Port = Range(c.GetInt("port"), 0, 65535, "port"),
             Backlog = Range(c.GetInt("backlog"), 1, 65535, "backlog"),
             MaxConnections = Range(c.GetInt("max-connections"), 1, int.MaxValue, "max-connections"),
+            ReadinessReads = c.GetString("socket-reads", "readiness") switch
+            {
+                "readiness" => true,
+                "async" => false,
+                string other => throw new ConfigurationException("actorsocket.socket-reads must be readiness or async, not " + other + "."),
+            },
             Connection = connection,
             Deflate = deflate,
             Routes = routes,
