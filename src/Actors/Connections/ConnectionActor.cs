@@ -35,7 +35,7 @@ public sealed partial class ConnectionActor : UntypedActor
     private long _bytesIn;
     private long _bytesOut;
 
-    /// <summary>Creates a connection actor of <paramref name="context"/>'s server; its connection arrives in <see cref="Open"/>.</summary>
+    /// <summary>Creates a connection actor of <paramref name="context"/>'s server; its connection arrives in <see cref="Serve"/>.</summary>
     public ConnectionActor(ServerContext context) => _context = context;
 
     private enum State
@@ -55,7 +55,7 @@ public sealed partial class ConnectionActor : UntypedActor
     /// <summary>
     /// Props for the connections of one server: one instance for all of them, so that a connection
     /// carries no props, deployment or argument objects of its own. Each actor then gets its
-    /// connection as its first message, <see cref="Open"/>.
+    /// connection as its first message, <see cref="Serve"/>.
     /// </summary>
     public static Props Props(ServerContext context)
     {
@@ -67,7 +67,7 @@ public sealed partial class ConnectionActor : UntypedActor
     /// <param name="Transport">The accepted transport; the actor owns it from now on.</param>
     /// <param name="Id">Server-unique connection id.</param>
     /// <param name="OverCapacity">Whether the server is at its connection limit (the client gets 503).</param>
-    public sealed record Open(ITransport Transport, long Id, bool OverCapacity);
+    public sealed record Serve(ITransport Transport, long Id, bool OverCapacity);
 
     /// <summary>The client's address for logs and events (what a trusted proxy named, or the socket's peer); made when first needed.</summary>
     private string Remote => _remote ??= _transport?.RemoteEndPoint?.ToString() ?? "unknown";
@@ -139,16 +139,17 @@ public sealed partial class ConnectionActor : UntypedActor
             },
             loggingEnabled: false);
 
-    private void OnOpen(Open open)
+    private void OnServe(Serve serve)
     {
         if (_transport is not null)
         {
+            serve.Transport.Dispose(); // one connection per actor: a second one is refused, not leaked
             return;
         }
 
-        _transport = open.Transport;
-        _id = open.Id;
-        _overCapacity = open.OverCapacity;
+        _transport = serve.Transport;
+        _id = serve.Id;
+        _overCapacity = serve.OverCapacity;
         _handshakeTimer = Schedule(Settings.HandshakeTimeout, HandshakeTimeout.Instance);
         if (_transport is SocketTransport)
         {
@@ -198,8 +199,8 @@ public sealed partial class ConnectionActor : UntypedActor
             case ReadinessPoller.ReadReady:
                 PumpReads();
                 break;
-            case Open open:
-                OnOpen(open);
+            case Serve serve:
+                OnServe(serve);
                 break;
             case Received received:
                 if (OnData(received.Buffer, received.Count))

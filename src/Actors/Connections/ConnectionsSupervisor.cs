@@ -119,7 +119,7 @@ public sealed class ConnectionsSupervisor : UntypedActor
         bool overCapacity = _children >= _context.MaxConnections;
         _connectionProps ??= ConnectionActor.Props(_context);
         IActorRef child = Context.ActorOf(_connectionProps, "c" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        child.Tell(new ConnectionActor.Open(transport, id, overCapacity)); // its first message
+        child.Tell(new ConnectionActor.Serve(transport, id, overCapacity)); // its first message
         Context.Watch(child);
         _children++;
         if (_drainWaiter is not null)
