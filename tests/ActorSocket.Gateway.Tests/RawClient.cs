@@ -128,6 +128,21 @@ public sealed class RawClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads events, answering pings, until a text or binary message; returns its payload. Anything else fails the test.</summary>
+    public async Task<byte[]> ReadMessageAnsweringPingsAsync()
+    {
+        while (true)
+        {
+            var ev = await ReadEventAsync(answerPings: true);
+            if (ev.Kind is WebSocketEventKind.Text or WebSocketEventKind.Binary)
+            {
+                return ev.Payload;
+            }
+
+            Assert.Equal(WebSocketEventKind.Ping, ev.Kind);
+        }
+    }
+
     /// <summary>Reads events until the server's close frame; returns its code.</summary>
     public async Task<CloseCode> ReadCloseAsync(bool answerPings = true)
     {

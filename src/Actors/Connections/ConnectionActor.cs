@@ -72,7 +72,7 @@ public sealed partial class ConnectionActor : UntypedActor
     /// <summary>The client's address for logs and events (what a trusted proxy named, or the socket's peer); made when first needed.</summary>
     private string Remote => _remote ??= _transport?.RemoteEndPoint?.ToString() ?? "unknown";
 
-    /// <summary>Cancels what runs for this connection outside the actor (TLS handshake, hooks, asynchronous reads); made when first needed.</summary>
+    /// <summary>Cancels what runs for this connection outside the actor (hooks, asynchronous reads); made when first needed.</summary>
     private CancellationToken Cancellation => (_cancellationSource ??= new CancellationTokenSource()).Token;
 
     /// <summary>Tells a connection the server is shutting down: it closes with 1001.</summary>
@@ -151,14 +151,17 @@ public sealed partial class ConnectionActor : UntypedActor
         _id = serve.Id;
         _overCapacity = serve.OverCapacity;
         _handshakeTimer = Schedule(Settings.HandshakeTimeout, HandshakeTimeout.Instance);
-        if (_transport is SocketTransport)
+
+        // No token: ending the connection disposes the transport, which ends a TLS handshake in progress.
+        Task started = _transport.StartAsync(CancellationToken.None);
+        if (started.IsCompletedSuccessfully)
         {
-            OnTransportStarted(null); // nothing to wait for
+            OnTransportStarted(null); // plain TCP: nothing to wait for, no message round trip
             return;
         }
 
         IActorRef self = Self;
-        _transport.StartAsync(Cancellation).ContinueWith(
+        started.ContinueWith(
             task => self.Tell(new TransportStarted(task.Exception?.GetBaseException() ?? (task.IsCanceled ? new OperationCanceledException() : null))),
             TaskContinuationOptions.ExecuteSynchronously);
     }
