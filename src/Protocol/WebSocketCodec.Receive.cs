@@ -219,7 +219,9 @@ public sealed partial class WebSocketCodec
         {
             bool compressed = opcode == Opcode.Continuation ? _messageCompressed : rsv1;
             long already = opcode == Opcode.Continuation ? _messageLength : 0;
-            if (already + length > (compressed ? CompressedLimit : _options.MaxMessageSize))
+            // Compared as "length > limit - already": both sides stay within 0..2^63, so a length
+            // near 2^63 cannot wrap the sum around and slip under the limit.
+            if (length > (compressed ? CompressedLimit : _options.MaxMessageSize) - already)
             {
                 // Refused from the header, before a byte of the payload is buffered.
                 return Fail(CloseCode.MessageTooBig, "message larger than " + _options.MaxMessageSize + " bytes");
@@ -291,11 +293,9 @@ public sealed partial class WebSocketCodec
                 return Fail(CloseCode.InvalidPayloadData, "text message is not valid UTF-8");
             }
 
-            if (_payloadDone == 0 && _message.Length == 0)
-            {
-                _message.GetSpan((int)Math.Min(_payloadLength, int.MaxValue));
-            }
-
+            // The reassembly buffer grows with the bytes that arrived (PooledBuffer doubles), never
+            // with the length a header announced: a peer that announces 1 MiB and sends 10 bytes
+            // holds 10 bytes' worth of buffer.
             _message.Write(chunk);
             _input.Consume(available);
             _payloadDone += available;
@@ -377,7 +377,7 @@ public sealed partial class WebSocketCodec
                 // in response ... with identical Application data".
                 if (!CloseSent)
                 {
-                    WriteFrame(Opcode.Pong, payload, fin: true, rsv1: false);
+                    QueuePong(payload);
                 }
 
                 ev = new WebSocketEvent(WebSocketEventKind.Ping, memory);

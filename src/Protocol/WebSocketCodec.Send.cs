@@ -12,6 +12,9 @@ public sealed partial class WebSocketCodec
     private Deflater? _deflater;
     private PooledBuffer? _compressed;
 
+    // Where the automatic pong queued last starts in the unsent bytes, while it is still their tail; -1 otherwise.
+    private int _pongStart = -1;
+
     /// <summary>Bytes encoded and waiting for the transport.</summary>
     public int OutgoingLength => _outgoing.Length;
 
@@ -65,6 +68,7 @@ public sealed partial class WebSocketCodec
         }
 
         _outgoing.Write(frame);
+        _pongStart = -1;
         return true;
     }
 
@@ -111,7 +115,11 @@ public sealed partial class WebSocketCodec
     public ReadOnlySpan<byte> PeekOutgoing() => _outgoing.Span;
 
     /// <summary>Marks <paramref name="count"/> bytes of <see cref="PeekOutgoing"/> as sent.</summary>
-    public void ConsumeOutgoing(int count) => _outgoing.Consume(count);
+    public void ConsumeOutgoing(int count)
+    {
+        _outgoing.Consume(count);
+        _pongStart = -1;
+    }
 
     /// <summary>Moves every queued byte to <paramref name="writer"/>; returns how many.</summary>
     public int WriteOutgoing(IBufferWriter<byte> writer)
@@ -123,6 +131,7 @@ public sealed partial class WebSocketCodec
             _outgoing.Release();
         }
 
+        _pongStart = -1;
         return length;
     }
 
@@ -193,8 +202,33 @@ public sealed partial class WebSocketCodec
         State = CloseReceived || _failed ? CodecState.Closed : CodecState.Closing;
     }
 
+    /// <summary>
+    /// Whether an automatic pong replaces the one queued before it while that one is still unsent
+    /// and last in the queue. The owner sets it while the transport is not taking bytes (a send in
+    /// flight): a peer that floods pings and does not read then queues one pong, not one per ping.
+    /// Off, every ping gets its own pong, as strict clients expect.
+    /// </summary>
+    /// <remarks>RFC 6455 5.5.3: "If an endpoint receives a Ping frame and has not yet sent Pong
+    /// frame(s) in response to previous Ping frame(s), the endpoint MAY elect to send a Pong frame
+    /// for only the most recently processed Ping frame."</remarks>
+    public bool CoalescePongs { get; set; }
+
+    /// <summary>Queues the automatic answer to a ping, replacing the unsent one before it when <see cref="CoalescePongs"/> is on.</summary>
+    private void QueuePong(ReadOnlySpan<byte> payload)
+    {
+        if (CoalescePongs && _pongStart >= 0 && _pongStart <= _outgoing.Length)
+        {
+            _outgoing.Truncate(_outgoing.Length - _pongStart);
+        }
+
+        int start = _outgoing.Length;
+        WriteFrame(Opcode.Pong, payload, fin: true, rsv1: false);
+        _pongStart = start;
+    }
+
     private void WriteFrame(Opcode opcode, ReadOnlySpan<byte> payload, bool fin, bool rsv1)
     {
+        _pongStart = -1; // whatever follows a queued pong keeps it where it is
         uint? mask = null;
         if (_role == Role.Client)
         {

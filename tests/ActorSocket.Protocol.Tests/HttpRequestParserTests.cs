@@ -112,6 +112,18 @@ public class HttpRequestParserTests
         Assert.False(error.Body.IsEmpty);
     }
 
+    [Theory]
+    [InlineData("GET /chat HTTP/1.1\nHost: h\n\n")]
+    [InlineData("GET /chat HTTP/1.1\nHost: h\n")] // not even complete: answered at once
+    [InlineData("GET /chat HTTP/1.1\r\nHost: h\n\r\n")]
+    [InlineData("GET /chat HTTP/1.1\r\nHost: h\r\nX: y\n")]
+    public void A_bare_LF_line_end_is_400_at_once(string head)
+    {
+        HttpResponse error = ParseError(head);
+        Assert.Equal(400, error.StatusCode);
+        Assert.Contains("CRLF", Encoding.UTF8.GetString(error.Body.Span));
+    }
+
     [Fact]
     public void A_head_over_the_size_limit_is_431_even_before_it_ends()
     {

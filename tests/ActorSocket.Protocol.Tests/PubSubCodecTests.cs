@@ -62,6 +62,10 @@ public class PubSubCodecTests
     [InlineData("{\"op\":\"subscribe\",\"topic\":5}")]
     [InlineData("{\"op\":\"publish\",\"topic\":\"t\"}")]
     [InlineData("{\"op\":\"subscribe\",\"topic\":\"t\",\"id\":{}}")]
+    [InlineData("{\"op\":\"subscribe\",\"topic\":\"\\udc00\"}")]
+    [InlineData("{\"op\":\"subscribe\",\"topic\":\"a\\ud800b\"}")]
+    [InlineData("{\"op\":\"\\udc00\",\"topic\":\"t\"}")]
+    [InlineData("{\"op\":\"subscribe\",\"topic\":\"\\ud800\\ud800\"}")]
     public void Bad_requests_are_bad_request(string json) => Assert.Equal(PubSubError.BadRequest, Refuse(json).Code);
 
     [Fact]
@@ -110,5 +114,45 @@ public class PubSubCodecTests
         Assert.Equal(
             """{"op":"error","code":"bad_request","message":"topic must be a non-empty string"}""",
             Encoding.UTF8.GetString(PubSubCodec.EncodeError(new PubSubError(PubSubError.BadRequest, "topic must be a non-empty string", default))));
+    }
+
+    [Fact]
+    public void No_input_makes_the_parser_throw()
+    {
+        // A fuzz rule for the envelope: random mutations of valid requests (bytes flipped, cut,
+        // escapes spliced in) end in a request or a documented error code, never an exception.
+        string[] seeds =
+        [
+            "{\"op\":\"subscribe\",\"topic\":\"room:lobby\",\"id\":\"1\"}",
+            "{\"op\":\"publish\",\"topic\":\"t\",\"data\":{\"a\":[1,2,{\"b\":\"\\u00e9\"}]},\"id\":3}",
+        ];
+        string[] splices = ["\\udc00", "\\ud800", "\\u0000", "\\", "\"", "\udc00", "{", "[", "]", "}", ",", ":", "\u00e9", "1e999", "-"];
+        var random = new Random(20261130);
+        for (int i = 0; i < 50_000; i++)
+        {
+            string text = seeds[random.Next(seeds.Length)];
+            for (int m = random.Next(1, 4); m > 0; m--)
+            {
+                int at = random.Next(text.Length + 1);
+                text = random.Next(3) switch
+                {
+                    0 => text[..at] + splices[random.Next(splices.Length)] + text[at..],
+                    1 => text[..at],
+                    _ => at < text.Length ? text.Remove(at, 1) : text,
+                };
+            }
+
+            byte[] bytes = Encoding.UTF8.GetBytes(text);
+            if (random.Next(4) == 0 && bytes.Length > 0)
+            {
+                bytes[random.Next(bytes.Length)] ^= (byte)(1 << random.Next(8));
+            }
+
+            if (!PubSubCodec.TryParse(bytes, null, out _, out PubSubError error))
+            {
+                Assert.Contains(error.Code, new[] { PubSubError.BadRequest, PubSubError.TooLarge });
+                Assert.NotEmpty(PubSubCodec.EncodeError(error));
+            }
+        }
     }
 }

@@ -81,6 +81,22 @@ public class Rfc6455Section4_2_OpeningHandshake
         Assert.False(decision.IsAccepted);
     }
 
+    [Theory]
+    [InlineData("Content-Length: 5\r\n")]
+    [InlineData("Content-Length: 0\r\nContent-Length: 0\r\n")]
+    [InlineData("Transfer-Encoding: chunked\r\n")]
+    [InlineData("Transfer-Encoding: identity\r\nContent-Length: 0\r\n")]
+    public void An_upgrade_request_with_a_body_is_400(string headers)
+    {
+        HandshakeDecision decision = Decide(headers);
+        Assert.False(decision.IsAccepted);
+        Assert.Equal(400, decision.Response.StatusCode);
+    }
+
+    [Fact]
+    public void An_upgrade_request_announcing_an_empty_body_is_accepted() =>
+        Assert.True(Decide("Content-Length: 0\r\n").IsAccepted);
+
     [Fact]
     public void A_duplicated_key_is_400() =>
         Assert.Equal(400, Decide("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n").Response.StatusCode);

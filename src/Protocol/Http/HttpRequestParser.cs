@@ -76,6 +76,16 @@ public static class HttpRequestParser
         consumed = 0;
         ReadOnlySpan<byte> window = data.Length > options.MaxHeadBytes ? data[..options.MaxHeadBytes] : data;
         int end = window.IndexOf(EndOfHead);
+
+        // RFC 9112 2.2 lets a recipient accept a bare LF as a line end; this server does not (as
+        // websockets): a head with one is answered 400 at once, instead of leaving the client to
+        // wait for a CRLF CRLF that will never come.
+        if (HasBareLineFeed(end < 0 ? window : window[..end]))
+        {
+            error = HttpResponse.Text(400, "request lines must end with CRLF");
+            return HttpParseStatus.Invalid;
+        }
+
         if (end < 0)
         {
             if (data.Length >= options.MaxHeadBytes)
@@ -94,6 +104,27 @@ public static class HttpRequestParser
 
         consumed = end + EndOfHead.Length;
         return HttpParseStatus.Complete;
+    }
+
+    private static bool HasBareLineFeed(ReadOnlySpan<byte> head)
+    {
+        int offset = 0;
+        while (true)
+        {
+            int lf = head[offset..].IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                return false;
+            }
+
+            lf += offset;
+            if (lf == 0 || head[lf - 1] != '\r')
+            {
+                return true;
+            }
+
+            offset = lf + 1;
+        }
     }
 
     private static HttpResponse TooLarge(HttpParserOptions options) =>

@@ -56,6 +56,20 @@ public static class WebSocketHandshake
             return HttpResponse.Text(400, "a WebSocket handshake needs HTTP/1.1");
         }
 
+        // An opening handshake has no body (RFC 6455 4.1: the client's handshake is a GET, and the
+        // bytes after the head are frames). A request that announces one would have its body read
+        // as frames, and a proxy in front may disagree about where the request ends (smuggling):
+        // refused, as Kestrel does.
+        if (request.CountHeader("Transfer-Encoding") > 0)
+        {
+            return HttpResponse.Text(400, "a WebSocket handshake has no body (Transfer-Encoding)");
+        }
+
+        if (request.CountHeader("Content-Length") > 0 && !(request.CountHeader("Content-Length") == 1 && request.GetHeader("Content-Length") == "0"))
+        {
+            return HttpResponse.Text(400, "a WebSocket handshake has no body (Content-Length)");
+        }
+
         // RFC 6455 4.2.1 (5): "A |Sec-WebSocket-Key| header field with a base64-encoded value that,
         // when decoded, is 16 bytes in length."
         if (request.CountHeader("Sec-WebSocket-Key") != 1 || !IsValidKey(request.GetHeader("Sec-WebSocket-Key")!))

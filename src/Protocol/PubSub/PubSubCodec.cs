@@ -94,6 +94,13 @@ public static class PubSubCodec
             error = new PubSubError(PubSubError.BadRequest, "not valid JSON", id);
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // Utf8JsonReader.GetString refuses an escape that decodes to invalid UTF-16 (a lone
+            // surrogate such as "\udc00"): valid JSON, but no string.
+            error = new PubSubError(PubSubError.BadRequest, "a string holds an invalid \\u escape (lone surrogate)", id);
+            return false;
+        }
 
         if (idInvalid)
         {
