@@ -161,6 +161,9 @@ public sealed partial class ConnectionActor
 
         StartKeepalive();
         _route = route;
+        // Messages handed to a handler actor and not yet taken by it are bounded: past the window
+        // the socket is not read (websockets' max_queue). Inline handlers run here and queue nothing.
+        _inboundWindow = route.InboundWindow ?? (route.Inline is null && Settings.HandlerMailbox is not null ? Settings.HandlerQueue : 0);
         if (route.Inline is { } inline)
         {
             _inline = inline(info);
@@ -191,6 +194,12 @@ public sealed partial class ConnectionActor
             handlerProps = handlerProps.WithDispatcher(dispatcher);
         }
 
+        if (route.InboundWindow is null && Settings.HandlerMailbox is { } mailbox && string.IsNullOrEmpty(handlerProps.Mailbox))
+        {
+            // The handler's mailbox acknowledges each message as the handler takes it (HandlerMailbox).
+            handlerProps = handlerProps.WithMailbox(mailbox);
+        }
+
         _handler = Context.ActorOf(handlerProps, "handler");
         Context.Watch(_handler);
         _handler.Tell(new Handler.Connected(info, Self, _context.Topics));
@@ -211,6 +220,15 @@ public sealed partial class ConnectionActor
 
     private void OnHandshakeTimeout()
     {
+        if (_state == State.Responding)
+        {
+            // A plain HTTP route that has not produced its answer in time (Respond cancels this timer).
+            _context.Logger.LogWarning("Connection {ConnectionId} from {RemoteAddress}: no answer for {Path} within {HandshakeTimeoutSeconds} s; dropping it", _id, Remote, _request?.Path, Settings.HandshakeTimeout.TotalSeconds);
+            _transport.Abort();
+            Context.Stop(Self);
+            return;
+        }
+
         if (_state is not (State.Starting or State.Handshaking or State.Deciding))
         {
             return;

@@ -18,6 +18,7 @@ public sealed partial class ConnectionActor
     private bool _closeInitiated;
     private bool _drainingHandler;
     private int _unacked;
+    private int _inboundWindow;
     private bool _readPaused;
     private Queue<IActorRef>? _sendAcks;
 
@@ -71,7 +72,7 @@ public sealed partial class ConnectionActor
 
                     break;
                 case WebSocketEventKind.Pong:
-                    OnPong();
+                    OnPong(ev.Payload.Span);
                     break;
                 case WebSocketEventKind.Ping:
                     break; // the codec queued the pong
@@ -178,12 +179,18 @@ public sealed partial class ConnectionActor
         }
     }
 
-    /// <summary>Whether the socket may be read again: always, unless the route has an inbound window the handler has filled.</summary>
-    private bool MayRead => _route?.InboundWindow is not { } window || _unacked < window;
+    /// <summary>
+    /// Whether the socket may be read again: not while the handler has a full queue of messages it
+    /// has not taken, nor while more than <see cref="ConnectionSettings.MaxOutboundBytes"/> wait for
+    /// the client (what we owe it, pongs and close frames included, grows only with what it sends).
+    /// </summary>
+    private bool MayRead =>
+        (_inboundWindow == 0 || _unacked < _inboundWindow)
+        && (_codec is null || _codec.OutgoingLength + _inflight <= Settings.MaxOutboundBytes);
 
     private void CountUnacked()
     {
-        if (_route?.InboundWindow is not null)
+        if (_inboundWindow > 0)
         {
             _unacked++;
         }
@@ -192,7 +199,13 @@ public sealed partial class ConnectionActor
     private void OnHandlerAck()
     {
         _unacked = Math.Max(0, _unacked - 1);
-        if (_readPaused && MayRead)
+        ResumeIfPaused();
+    }
+
+    /// <summary>Reads again once what paused the socket (a full handler queue, a full outbound buffer) has cleared.</summary>
+    private void ResumeIfPaused()
+    {
+        if (_readPaused && MayRead && _state is State.Open or State.Closing)
         {
             _readPaused = false;
             ResumeReading();

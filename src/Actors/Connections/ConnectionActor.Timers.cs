@@ -16,6 +16,7 @@ public sealed partial class ConnectionActor
     private ICancelable? _lingerTimer;
     private ICancelable? _drainTimer;
     private ICancelable? _flushTimer;
+    private ICancelable? _writeTimer;
     private KeepaliveClock? _keepalive;
     private int _keepaliveSlot;
     private long _nextPingAt;
@@ -51,6 +52,7 @@ public sealed partial class ConnectionActor
         Cancel(ref _lingerTimer);
         Cancel(ref _drainTimer);
         Cancel(ref _flushTimer);
+        Cancel(ref _writeTimer);
         if (_keepalive is not null)
         {
             _keepalive.Unregister(_keepaliveSlot);
@@ -102,9 +104,14 @@ public sealed partial class ConnectionActor
         Flush();
     }
 
-    private void OnPong()
+    /// <summary>
+    /// A pong arrived. Only the one that answers our last ping (its payload) proves the peer reads:
+    /// an unsolicited pong (RFC 6455 5.5.3, a one-way heartbeat) is allowed but says nothing about
+    /// whether the peer takes what we send, so it does not satisfy keepalive (as in websockets).
+    /// </summary>
+    private void OnPong(ReadOnlySpan<byte> payload)
     {
-        if (_awaitingPong)
+        if (_awaitingPong && payload.Length == 4 && System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(payload) == _pingCount)
         {
             _awaitingPong = false;
             _keepalive?.Set(_keepaliveSlot, _nextPingAt);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using ActorSocket.Actors.Metrics;
 using Akka.Actor;
+using Microsoft.Extensions.Logging;
 
 namespace ActorSocket.Actors.Connections;
 
@@ -9,6 +10,8 @@ public sealed partial class ConnectionActor
     private ArrayBufferWriter<byte>? _raw;
     private bool _sending;
     private int _inflight;
+    private int _writeGeneration;
+    private int _writeTimerGeneration;
     private bool _closeWhenFlushed;
     private bool _flushScheduled;
     private bool _processingEvents;
@@ -125,6 +128,7 @@ public sealed partial class ConnectionActor
                 continue;
             }
 
+            WatchWrite();
             IActorRef self = Self;
             write.AsTask().ContinueWith(
                 task => self.Tell(task.IsCompletedSuccessfully ? new Written(buffer, length) : new WriteFailed(buffer, task.Exception?.GetBaseException() ?? new OperationCanceledException())),
@@ -141,6 +145,59 @@ public sealed partial class ConnectionActor
         if (_sendAcks is { Count: > 0 })
         {
             ReleaseSendAcks();
+        }
+
+        if (_readPaused)
+        {
+            ResumeIfPaused();
+        }
+    }
+
+    /// <summary>
+    /// A send the socket could not take at once is in flight: the write deadline starts, unless it
+    /// runs already (then it checks, when it fires, whether any send completed since).
+    /// </summary>
+    private void WatchWrite()
+    {
+        _writeGeneration++;
+        if (_writeTimer is null)
+        {
+            _writeTimerGeneration = _writeGeneration;
+            _writeTimer = Schedule(Settings.WriteTimeout, WriteTimeout.Instance);
+        }
+    }
+
+    private void OnWriteTimeout()
+    {
+        if (!_sending)
+        {
+            return; // everything was taken; the next stalled send starts a new deadline
+        }
+
+        if (_writeGeneration != _writeTimerGeneration)
+        {
+            // Sends completed since the deadline started: the client reads, slowly. Watch the current one.
+            _writeTimerGeneration = _writeGeneration;
+            _writeTimer = Schedule(Settings.WriteTimeout, WriteTimeout.Instance);
+            return;
+        }
+
+        string reason = "slow consumer: nothing written for " + Settings.WriteTimeout.TotalSeconds + " s";
+        switch (_state)
+        {
+            case State.Open or State.Closing:
+                _context.Logger.LogWarning("Connection {ConnectionId} from {RemoteAddress} took no bytes for {WriteTimeoutSeconds} s; dropping it", _id, Remote, Settings.WriteTimeout.TotalSeconds);
+                _context.Metrics.SlowConsumerCloses.Inc();
+                EndAbnormally(TerminationCause.SlowConsumer, Protocol.CloseCode.PolicyViolation, reason);
+                break;
+            case State.Ending:
+                break;
+            default:
+                // An HTTP answer (or a refusal) the client does not read.
+                _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} did not read its HTTP answer for {WriteTimeoutSeconds} s; dropping it", _id, Remote, Settings.WriteTimeout.TotalSeconds);
+                _transport.Abort();
+                Context.Stop(Self);
+                break;
         }
     }
 

@@ -103,6 +103,11 @@ public sealed partial class ConnectionActor : UntypedActor
         public static readonly HandshakeTimeout Instance = new();
     }
 
+    private sealed class WriteTimeout
+    {
+        public static readonly WriteTimeout Instance = new();
+    }
+
     private sealed class FlushNow
     {
         public static readonly FlushNow Instance = new();
@@ -252,6 +257,9 @@ public sealed partial class ConnectionActor : UntypedActor
             case CloseTimeout when Fired(ref _closeTimer):
                 OnCloseTimeout();
                 break;
+            case WriteTimeout when Fired(ref _writeTimer):
+                OnWriteTimeout();
+                break;
             case HandshakeTimeout when Fired(ref _handshakeTimer):
                 OnHandshakeTimeout();
                 break;
@@ -296,7 +304,9 @@ public sealed partial class ConnectionActor : UntypedActor
                     OnHandshakeData(buffer.AsSpan(0, count));
                     break;
                 case State.Open or State.Closing:
-                    _codec!.ReceiveData(buffer.AsSpan(0, count));
+                    // While a send is in flight the peer is not taking our bytes: answer only its latest ping.
+                    _codec!.CoalescePongs = _sending;
+                    _codec.ReceiveData(buffer.AsSpan(0, count));
                     ProcessEvents();
                     break;
                 default:
@@ -310,7 +320,9 @@ public sealed partial class ConnectionActor : UntypedActor
 
         if (_state is State.Open or State.Closing && !MayRead)
         {
-            _readPaused = true; // the handler has a full window: the socket waits (TCP backpressure)
+            // The handler has a full queue, or the client has not taken what we owe it (pongs
+            // included): the socket waits, and TCP backpressures the client.
+            _readPaused = true;
             return false;
         }
 

@@ -71,6 +71,27 @@ public sealed record ConnectionSettings
     /// </summary>
     public string? Mailbox { get; init; }
 
+    /// <summary>
+    /// The HOCON path of the handler actors' mailbox (<c>actorsocket.handler-mailbox</c>, a
+    /// <see cref="Dispatch.HandlerMailbox"/>), which tells the connection when the handler takes a
+    /// message, so that at most <see cref="HandlerQueue"/> wait; null: handler queues are not bounded.
+    /// </summary>
+    public string? HandlerMailbox { get; init; }
+
+    /// <summary>
+    /// Messages a handler actor may have been handed and not yet taken; past it the connection stops
+    /// reading its socket until the handler catches up. 16, websockets' max_queue: a slow or blocked
+    /// handler holds at most 16 messages (16 MiB at the default message limit), never more.
+    /// </summary>
+    public int HandlerQueue { get; init; } = 16;
+
+    /// <summary>
+    /// How long a send may wait for the client to take any byte before the connection is dropped
+    /// (1008 slow consumer when open). 30 s: longer than a mobile network's usual stall, shorter
+    /// than the time a client that stopped reading may hold its backlog.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a handler may take to finish after its connection ended before it is stopped. 5 s.</summary>
     public TimeSpan HandlerDrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -102,6 +102,9 @@ public sealed record GatewayOptions
             HandlerDrainTimeout = Positive(c.GetTimeSpan("handler-drain-timeout"), "handler-drain-timeout"),
             HandlerDispatcher = c.HasPath("handler-dispatcher") ? "actorsocket.handler-dispatcher" : null,
             Mailbox = c.HasPath("connection-mailbox.mailbox-type") ? "actorsocket.connection-mailbox" : null,
+            HandlerMailbox = c.HasPath("handler-mailbox.mailbox-type") ? "actorsocket.handler-mailbox" : null,
+            HandlerQueue = Range(c.GetInt("handler-queue"), 1, 1_000_000, "handler-queue"),
+            WriteTimeout = Positive(c.GetTimeSpan("write-timeout"), "write-timeout"),
         };
 
         var routes = new List<RouteOptions>();

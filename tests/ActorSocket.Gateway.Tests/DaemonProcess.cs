@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ActorSocket.Gateway.Tests;
+
+/// <summary>
+/// One daemon process on a free loopback port with the embedded defaults plus the given arguments,
+/// whose memory can be read from /proc while a test attacks it. Stopped with SIGTERM (killed if
+/// need be) on dispose.
+/// </summary>
+public sealed partial class DaemonProcess : IAsyncDisposable
+{
+    private static string Daemon => Path.Combine(AppContext.BaseDirectory, "actorsocket.dll");
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<string> _url = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private DaemonProcess(IEnumerable<string> extra)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var args = new List<string> { Daemon, "--port", "0", "--log-level", "Information" };
+        args.AddRange(extra);
+        args.ForEach(start.ArgumentList.Add);
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, line) => OnLine(line.Data);
+        _process.ErrorDataReceived += (_, line) => OnLine(line.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>The HTTP port.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>Everything the process printed so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Waits until the process has printed <paramref name="text"/>; fails with its output after <paramref name="timeout"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException("the daemon did not print \"" + text + "\" in " + timeout + ": " + Output);
+            }
+
+            lock (_output)
+            {
+                Monitor.Wait(_output, TimeSpan.FromMilliseconds(200)); // woken by the next line
+            }
+        }
+    }
+
+    /// <summary>The process's resident memory now, from /proc/PID/status.</summary>
+    public long RssBytes
+    {
+        get
+        {
+            foreach (string line in File.ReadLines("/proc/" + _process.Id.ToString(CultureInfo.InvariantCulture) + "/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+
+            throw new InvalidOperationException("no VmRSS for the daemon");
+        }
+    }
+
+    /// <summary>Starts the daemon with <c>--set</c> for each of <paramref name="settings"/> and waits until it listens.</summary>
+    public static async Task<DaemonProcess> StartAsync(params string[] settings)
+    {
+        var daemon = new DaemonProcess(settings.SelectMany(setting => new[] { "--set", setting }));
+        try
+        {
+            string url = await daemon._url.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            daemon.Port = new Uri(url).Port;
+        }
+        catch
+        {
+            await daemon.DisposeAsync();
+            throw;
+        }
+
+        return daemon;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited && !await ExternalProcess.TerminateAsync(_process, TimeSpan.FromSeconds(15)))
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            _url.TrySetException(new InvalidOperationException("the daemon exited: " + Output));
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            Monitor.PulseAll(_output);
+        }
+
+        Match listening = ListeningLine().Match(line);
+        if (listening.Success)
+        {
+            _url.TrySetResult(listening.Groups[1].Value);
+        }
+    }
+
+    [GeneratedRegex(@"listening on (ws://\S+)")]
+    private static partial Regex ListeningLine();
+}
