@@ -80,6 +80,13 @@ public sealed class ActorSocketServer : IAsyncDisposable
             _topics);
         _supervisor = _system.ActorOf(ConnectionsSupervisor.Props(context), "connections");
 
+        // Akka's scheduler starts its timer thread on first use and blocks the caller until it runs.
+        // Left to the first connections, a storm of them blocked every thread-pool thread in that
+        // wait (each connection schedules its handshake deadline) while the timer thread waited for
+        // a pool thread: the daemon hung with the clients' bytes unread. Started here, once, before
+        // the first accept.
+        _system.Scheduler.ScheduleTellOnceCancelable(TimeSpan.FromDays(1), ActorRefs.Nobody, "scheduler started", ActorRefs.NoSender).Cancel();
+
         IPAddress address = ResolveHost(_options.Host);
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         if (address.Equals(IPAddress.IPv6Any))

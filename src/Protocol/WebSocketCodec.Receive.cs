@@ -319,9 +319,10 @@ public sealed partial class WebSocketCodec
         ReadOnlyMemory<byte> payload;
         if (_messageCompressed)
         {
+            // The window kept is the peer's agreed one: the server's 4 KiB for a browser (client_max_window_bits=12).
             _inflater ??= _role == Role.Server
-                ? new Inflater(15, !_deflate!.ClientNoContextTakeover)
-                : new Inflater(15, !_deflate!.ServerNoContextTakeover);
+                ? new Inflater(_deflate!.ClientMaxWindowBits, !_deflate.ClientNoContextTakeover)
+                : new Inflater(_deflate!.ServerMaxWindowBits, !_deflate.ServerNoContextTakeover);
             InflateResult result = _inflater.Inflate(_message.Span, _options.MaxMessageSize);
             _message.Release();
             if (result == InflateResult.TooLarge)

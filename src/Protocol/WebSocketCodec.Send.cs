@@ -145,8 +145,17 @@ public sealed partial class WebSocketCodec
         if (_deflate is not null && !payload.IsEmpty && payload.Length >= _options.Deflate.MinimumSize && payload.Length <= MaxCompressible)
         {
             _compressed ??= new PooledBuffer();
-            _deflater ??= new Deflater(OutgoingContextTakeover, _options.Deflate.CompressionLevel);
-            _deflater.Compress(payload, _compressed);
+            if (!OutgoingContextTakeover && SharedDeflater.IsAvailable)
+            {
+                // No history to keep: this thread's compressor serves every such connection.
+                SharedDeflater.For(_options.Deflate.CompressionLevel).Compress(payload, _compressed);
+            }
+            else
+            {
+                _deflater ??= new Deflater(OutgoingContextTakeover, _options.Deflate.CompressionLevel);
+                _deflater.Compress(payload, _compressed);
+            }
+
             WriteFrame(opcode, _compressed.Span, fin: true, rsv1: true);
             _compressed.Release();
             return true;

@@ -293,4 +293,64 @@ public class HostileClientTests
             Assert.Equal(Enumerable.Range(0, Count), seen); // nothing lost, in order
         }
     }
+
+    [Fact]
+    public async Task A_storm_of_clients_at_a_fresh_daemon_is_served()
+    {
+        // 400 clients connecting, handshaking and sending a message all at once, to a daemon that has served no one yet: before the scheduler was started at launch, this hung
+        // the daemon (every pool thread blocked in the scheduler's lazy start, the clients' bytes unread).
+        const int Count = 400;
+        await using DaemonProcess daemon = await DaemonProcess.StartAsync();
+        byte[] request = Encoding.ASCII.GetBytes(
+            "GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        byte[] message = ClientFrames(codec => codec.SendText("storm"u8));
+        var sockets = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                sockets.Add(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+            }
+
+            // All at once: the connections reach the daemon's actors together.
+            await Task.WhenAll(sockets.Select(async socket =>
+            {
+                await socket.ConnectAsync("127.0.0.1", daemon.Port);
+                await socket.SendAsync(request.Concat(message).ToArray());
+            }));
+
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            string[] answers = await Task.WhenAll(sockets.Select(async socket =>
+            {
+                var received = new List<byte>();
+                byte[] buffer = new byte[1024];
+                while (!EndsWithEcho(received))
+                {
+                    int read = await socket.ReceiveAsync(buffer, SocketFlags.None, patience.Token);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    received.AddRange(buffer.AsSpan(0, read));
+                }
+
+                return Encoding.Latin1.GetString(received.ToArray());
+            }));
+
+            Assert.All(answers, answer =>
+            {
+                Assert.StartsWith("HTTP/1.1 101 ", answer);
+                Assert.EndsWith("\x81\x05storm", answer);
+            });
+        }
+        finally
+        {
+            sockets.ForEach(socket => socket.Dispose());
+        }
+
+        static bool EndsWithEcho(List<byte> received) =>
+            received.Count >= 7 && received[^7] == 0x81 && received[^6] == 5 && Encoding.ASCII.GetString(received.GetRange(received.Count - 5, 5).ToArray()) == "storm";
+    }
 }

@@ -226,7 +226,19 @@ public class Rfc7692Section7_1_Negotiation
     [InlineData("permessage-deflate; client_max_window_bits=9", "permessage-deflate; client_max_window_bits=9")]
     [InlineData("permessage-deflate; server_max_window_bits=15", "permessage-deflate")]
     [InlineData("x-webkit-deflate-frame, permessage-deflate", "permessage-deflate")]
-    public void Acceptable_offers_are_answered(string offer, string response) =>
+    public void Acceptable_offers_are_answered_as_asked_when_the_server_keeps_context_and_full_windows(string offer, string response) =>
+        Assert.Equal(response, Negotiate(offer, new PerMessageDeflateOptions { ServerContextTakeover = true, ClientMaxWindowBits = 15 })!.ToResponseHeader());
+
+    [Theory]
+    [InlineData("permessage-deflate", "permessage-deflate; server_no_context_takeover")]
+    [InlineData("permessage-deflate; client_max_window_bits", "permessage-deflate; server_no_context_takeover; client_max_window_bits=12")]
+    [InlineData("permessage-deflate; client_max_window_bits=15", "permessage-deflate; server_no_context_takeover; client_max_window_bits=12")]
+    [InlineData("permessage-deflate; client_max_window_bits=9", "permessage-deflate; server_no_context_takeover; client_max_window_bits=9")]
+    [InlineData("permessage-deflate; client_no_context_takeover", "permessage-deflate; server_no_context_takeover; client_no_context_takeover")]
+    [InlineData("permessage-deflate; server_max_window_bits=10", "permessage-deflate; server_no_context_takeover; server_max_window_bits=10")]
+    public void By_default_the_server_keeps_no_compressor_per_connection_and_limits_the_clients_window(string offer, string response) =>
+        // RFC 7692 7.1.1.1: server_no_context_takeover may be answered to any offer; 7.1.2.2:
+        // client_max_window_bits only to an offer that names it (browsers' offers do).
         Assert.Equal(response, Negotiate(offer)!.ToResponseHeader());
 
     [Theory]
@@ -245,10 +257,80 @@ public class Rfc7692Section7_1_Negotiation
     public void The_first_acceptable_offer_wins()
     {
         PerMessageDeflateParameters? chosen = Negotiate("permessage-deflate; bogus, permessage-deflate; client_no_context_takeover, permessage-deflate");
-        Assert.Equal(new PerMessageDeflateParameters(false, true, 15, 15), chosen);
+        Assert.Equal(new PerMessageDeflateParameters(true, true, 15, 15), chosen);
     }
 
     [Fact]
     public void Nothing_is_negotiated_when_disabled() =>
         Assert.Null(Negotiate("permessage-deflate", new PerMessageDeflateOptions { Enabled = false }));
+}
+
+/// <summary>The per-thread compressor of connections without server context takeover.</summary>
+public class SharedDeflaterTests
+{
+    private static byte[] InflateAlone(byte[] compressed)
+    {
+        // A fresh decoder per message: exactly what a client does under server_no_context_takeover.
+        using var input = new MemoryStream([.. compressed, 0x00, 0x00, 0xFF, 0xFF]);
+        using var inflate = new DeflateStream(input, CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        inflate.CopyTo(output);
+        return output.ToArray();
+    }
+
+    [Fact]
+    public void The_runtimes_zlib_is_available_here() => Assert.True(SharedDeflater.IsAvailable);
+
+    [Fact]
+    public void Each_message_decodes_alone_though_one_compressor_made_them_all()
+    {
+        var random = new Random(7);
+        var messages = new List<byte[]>();
+        for (int i = 0; i < 200; i++)
+        {
+            // Similar JSON (a back-reference to an earlier message would pay), random binary, and
+            // messages larger than one 64 KiB pinned chunk.
+            messages.Add(i % 50 == 49
+                ? Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("{\"op\":\"message\",\"n\":" + i + "}", 10_000)))
+                : i % 3 == 0
+                    ? Enumerable.Range(0, random.Next(1, 3000)).Select(_ => (byte)random.Next(256)).ToArray()
+                    : Encoding.UTF8.GetBytes("{\"op\":\"message\",\"topic\":\"room:lobby\",\"data\":{\"n\":" + i + "}}"));
+        }
+
+        var compressed = new List<byte[]>();
+        foreach (byte[] message in messages)
+        {
+            using var destination = new PooledBuffer();
+            int written = SharedDeflater.For(1).Compress(message, destination);
+            Assert.Equal(written, destination.Length);
+            compressed.Add(destination.Span.ToArray());
+        }
+
+        // Decoded out of order, each with a fresh decoder: no message depends on another.
+        for (int i = messages.Count - 1; i >= 0; i--)
+        {
+            Assert.Equal(messages[i], InflateAlone(compressed[i]));
+            using var inflater = new Inflater(15, contextTakeover: false);
+            Assert.Equal(InflateResult.Ok, inflater.Inflate(compressed[i], 1 << 20));
+            Assert.Equal(messages[i], inflater.Output.ToArray());
+        }
+    }
+
+    [Fact]
+    public void A_server_without_context_takeover_sends_what_a_client_without_history_decodes()
+    {
+        var parameters = new PerMessageDeflateParameters(ServerNoContextTakeover: true, false, 15, 12);
+        var options = new WebSocketCodecOptions { Deflate = new PerMessageDeflateOptions { MinimumSize = 0 } };
+        using var server = new WebSocketCodec(Role.Server, options, parameters);
+        using var client = new WebSocketCodec(Role.Client, options, parameters);
+        for (int i = 0; i < 20; i++)
+        {
+            server.SendText(Encoding.UTF8.GetBytes("{\"op\":\"message\",\"topic\":\"room:lobby\",\"data\":" + i + "}"));
+        }
+
+        client.ReceiveData(server.PeekOutgoing());
+        var events = new List<Ev>();
+        Drain(client, events);
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => Ev.Text("{\"op\":\"message\",\"topic\":\"room:lobby\",\"data\":" + i + "}")), events);
+    }
 }

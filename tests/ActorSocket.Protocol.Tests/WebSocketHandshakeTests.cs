@@ -129,7 +129,7 @@ public class Rfc6455Section4_2_OpeningHandshake
     public void Deflate_is_negotiated_when_offered_and_enabled()
     {
         HandshakeDecision decision = Decide("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
-        Assert.Equal("permessage-deflate", decision.Response.GetHeader("Sec-WebSocket-Extensions"));
+        Assert.Equal("permessage-deflate; server_no_context_takeover; client_max_window_bits=12", decision.Response.GetHeader("Sec-WebSocket-Extensions"));
         Assert.NotNull(decision.Deflate);
 
         var off = new HandshakeOptions { Deflate = new PerMessageDeflateOptions { Enabled = false } };

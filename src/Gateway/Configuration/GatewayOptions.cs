@@ -79,6 +79,8 @@ public sealed record GatewayOptions
             Enabled = c.GetBoolean("compression.enabled"),
             CompressionLevel = Range(c.GetInt("compression.level"), 0, 9, "compression.level"),
             MinimumSize = Range(c.GetInt("compression.min-size"), 0, int.MaxValue, "compression.min-size"),
+            ServerContextTakeover = c.GetBoolean("compression.server-context-takeover"),
+            ClientMaxWindowBits = Range(c.GetInt("compression.client-max-window-bits"), 8, 15, "compression.client-max-window-bits"),
         };
         var codec = new WebSocketCodecOptions
         {

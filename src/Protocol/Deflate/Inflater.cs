@@ -29,13 +29,20 @@ internal sealed class Inflater : IDisposable
     private static readonly Huffman FixedLiterals = BuildFixed(literals: true);
     private static readonly Huffman FixedDistances = BuildFixed(literals: false);
 
-    private readonly Huffman _literals = new();
-    private readonly Huffman _distances = new();
-    private readonly Huffman _codeLengths = new();
-    private readonly byte[] _lengths = new byte[288 + 32];
+    // Decoding tables (about 5 KiB) are needed only while a message is decoded, which happens in one
+    // call on one thread: one set per thread serves every connection, which then holds only its window.
+    [ThreadStatic]
+    private static Tables? t_tables;
 
-    // History from earlier messages (context takeover); null when the peer promised not to use it.
-    private readonly byte[]? _window;
+    private Huffman _literals = null!;
+    private Huffman _distances = null!;
+    private Huffman _codeLengths = null!;
+    private byte[] _lengths = null!;
+
+    // History from earlier messages (context takeover), allocated with the first message that has
+    // output; null when the peer promised not to use it.
+    private readonly int _windowSize;
+    private byte[]? _window;
     private int _windowFill;
     private int _windowPosition;
 
@@ -50,7 +57,7 @@ internal sealed class Inflater : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(windowBits, 8);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(windowBits, 15);
-        _window = contextTakeover ? new byte[1 << windowBits] : null;
+        _windowSize = contextTakeover ? 1 << windowBits : 0;
     }
 
     /// <summary>The decompressed message of the last successful <see cref="Inflate"/>.</summary>
@@ -70,7 +77,22 @@ internal sealed class Inflater : IDisposable
 
         _limit = maxOutput;
         var bits = new BitReader(compressed, Trailer);
-        InflateResult result = DecodeBlocks(ref bits);
+        Tables tables = t_tables ??= new Tables();
+        _literals = tables.Literals;
+        _distances = tables.Distances;
+        _codeLengths = tables.CodeLengths;
+        _lengths = tables.Lengths;
+        InflateResult result;
+        try
+        {
+            result = DecodeBlocks(ref bits);
+        }
+        finally
+        {
+            _literals = _distances = _codeLengths = null!;
+            _lengths = null!;
+        }
+
         if (result != InflateResult.Ok)
         {
             ReleaseOutput();
@@ -378,10 +400,12 @@ internal sealed class Inflater : IDisposable
 
     private void Remember(ReadOnlySpan<byte> data)
     {
-        if (_window is null || data.IsEmpty)
+        if (_windowSize == 0 || data.IsEmpty)
         {
             return;
         }
+
+        _window ??= new byte[_windowSize];
 
         int size = _window.Length;
         if (data.Length >= size)
@@ -488,6 +512,14 @@ internal sealed class Inflater : IDisposable
     }
 
     /// <summary>A canonical Huffman code: a 9-bit lookup table for short codes, counting for long ones.</summary>
+    private sealed class Tables
+    {
+        public readonly Huffman Literals = new();
+        public readonly Huffman Distances = new();
+        public readonly Huffman CodeLengths = new();
+        public readonly byte[] Lengths = new byte[288 + 32];
+    }
+
     private sealed class Huffman
     {
         private const int FastBits = 9;

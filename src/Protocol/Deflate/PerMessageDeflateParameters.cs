@@ -65,7 +65,7 @@ public sealed record PerMessageDeflateParameters(
 
         foreach (ExtensionOffer offer in offers)
         {
-            if (string.Equals(offer.Name, ExtensionName, StringComparison.OrdinalIgnoreCase) && TryAccept(offer, out PerMessageDeflateParameters? accepted))
+            if (string.Equals(offer.Name, ExtensionName, StringComparison.OrdinalIgnoreCase) && TryAccept(offer, options, out PerMessageDeflateParameters? accepted))
             {
                 return accepted;
             }
@@ -74,10 +74,10 @@ public sealed record PerMessageDeflateParameters(
         return null;
     }
 
-    private static bool TryAccept(ExtensionOffer offer, out PerMessageDeflateParameters? accepted)
+    private static bool TryAccept(ExtensionOffer offer, PerMessageDeflateOptions options, out PerMessageDeflateParameters? accepted)
     {
         accepted = null;
-        bool serverNoContext = false, clientNoContext = false;
+        bool serverNoContext = false, clientNoContext = false, clientLimitable = false;
         int serverBits = 15, clientBits = 15;
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach ((string name, string? value) in offer.Parameters)
@@ -98,12 +98,26 @@ public sealed record PerMessageDeflateParameters(
                 case "server_max_window_bits" when TryParseBits(value, out serverBits):
                     break;
                 case "client_max_window_bits" when value is null:
-                    break; // the client supports the parameter; we do not need to limit it
+                    clientLimitable = true; // the client supports the parameter: we may limit its window
+                    break;
                 case "client_max_window_bits" when TryParseBits(value, out clientBits):
+                    clientLimitable = true;
                     break;
                 default:
                     return false;
             }
+        }
+
+        // RFC 7692 7.1.1.1: the server may answer with server_no_context_takeover though the offer
+        // did not ask for it. 7.1.2.2: it may name client_max_window_bits only when the offer did.
+        if (!options.ServerContextTakeover)
+        {
+            serverNoContext = true;
+        }
+
+        if (clientLimitable)
+        {
+            clientBits = Math.Min(clientBits, Math.Clamp(options.ClientMaxWindowBits, 8, 15));
         }
 
         accepted = new PerMessageDeflateParameters(serverNoContext, clientNoContext, serverBits, clientBits);
