@@ -35,7 +35,27 @@ public sealed class ServerMetrics
         ClusterBatchesIn = factory.CreateCounter("actorsocket_cluster_batches_received_total", "Batches of published messages received from other nodes.");
         ClusterMessagesIn = factory.CreateCounter("actorsocket_cluster_messages_received_total", "Published messages received from other nodes.");
         ClusterConfirmTimeouts = factory.CreateCounter("actorsocket_cluster_subscribe_confirm_timeouts_total", "Subscriptions acknowledged before every node confirmed them (confirm-timeout passed).");
+        RefusedConnections = factory.CreateCounter("actorsocket_connections_refused_total", "Connections answered and closed at accept, before any work for them, by reason (capacity, per-address, rate).", "reason");
+
+        // Process and runtime figures, read when scraped: CPU seconds, resident and private memory,
+        // open handles, threads, GC collections by generation and the managed heap.
+        DotNetStats.Register(Registry);
+        var heap = factory.CreateGauge("dotnet_gc_heap_size_bytes", "Managed heap size after the last collection (GC.GetGCMemoryInfo).");
+        var pause = factory.CreateGauge("dotnet_gc_pause_time_percent", "Share of time the GC paused the process since start.");
+        var poolThreads = factory.CreateGauge("dotnet_threadpool_threads", "Thread-pool threads now.");
+        var poolQueue = factory.CreateGauge("dotnet_threadpool_queue_length", "Work items waiting for a thread-pool thread.");
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            GCMemoryInfo info = GC.GetGCMemoryInfo();
+            heap.Set(info.HeapSizeBytes);
+            pause.Set(info.PauseTimePercentage);
+            poolThreads.Set(ThreadPool.ThreadCount);
+            poolQueue.Set(ThreadPool.PendingWorkItemCount);
+        });
     }
+
+    /// <summary>Connections refused at accept (over capacity or a per-address limit), by reason.</summary>
+    public Counter RefusedConnections { get; }
 
     /// <summary>The registry to export.</summary>
     public CollectorRegistry Registry { get; }
