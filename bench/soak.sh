@@ -15,15 +15,19 @@ command -v gnuplot >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninte
 dotnet build -c Release src/Gateway -v q -nologo >/dev/null
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then echo "soak.sh: port $PORT is in use" >&2; exit 1; fi
 
+# The daemon runs from a copy of its build, so a rebuild during the half hour cannot change its files.
+copy=$(mktemp -d)
+cp -r src/Gateway/bin/Release/net10.0/. "$copy"
 log=$OUT/soak-daemon.log
-dotnet src/Gateway/bin/Release/net10.0/actorsocket.dll --port "$PORT" --log-level Information >"$log" 2>&1 &
+dotnet "$copy/actorsocket.dll" --port "$PORT" --log-level Information >"$log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true' EXIT
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$copy"' EXIT
 for _ in $(seq 1 60); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.5; done
 
 result=$(/usr/bin/python3 bench/soak.py "ws://127.0.0.1:$PORT" "$pid" "$SECONDS_TO_RUN" "$OUT/soak.csv" | grep '^RESULT')
 kill -TERM "$pid"; wait "$pid" || true
 trap - EXIT
+rm -rf "$copy"
 
 # Every connection that ended abnormally is logged once: no connection id twice.
 lost=$(grep -c ' lost (' "$log" || true)
