@@ -77,7 +77,8 @@ public sealed class ActorSocketServer : IAsyncDisposable
             _options.MaxConnections,
             certificate is null ? socket => new SocketTransport(socket, _options.ReadinessReads) : socket => new TlsTransport(socket, certificate),
             new TrustedProxies(_options.TrustedProxies),
-            _topics);
+            _topics,
+            certificate is not null);
         _supervisor = _system.ActorOf(ConnectionsSupervisor.Props(context), "connections");
 
         // Akka's scheduler starts its timer thread on first use and blocks the caller until it runs.

@@ -353,4 +353,76 @@ public class HostileClientTests
         static bool EndsWithEcho(List<byte> received) =>
             received.Count >= 7 && received[^7] == 0x81 && received[^6] == 5 && Encoding.ASCII.GetString(received.GetRange(received.Count - 5, 5).ToArray()) == "storm";
     }
+
+    /// <summary>Connects a raw socket and reads what the server says without being asked: an answer at accept.</summary>
+    private static async Task<string> AnswerAtAcceptAsync(int port)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync("127.0.0.1", port);
+        return await RawClient.ReadToEndAsync(socket);
+    }
+
+    [Fact]
+    public async Task Past_the_connection_limit_and_its_HTTP_headroom_a_socket_gets_503_at_accept()
+    {
+        await using TestServer server = await TestServer.StartAsync("actorsocket { max-connections = 1, handshake-timeout = 60s }");
+        using var open = new ClientWebSocket();
+        await open.ConnectAsync(server.Uri("/echo"), CancellationToken.None);
+        var idle = new List<Socket>();
+        try
+        {
+            // The headroom: 16 more connections admitted for plain HTTP (here: silent ones).
+            for (int i = 0; i < ConnectionsSupervisor.HttpHeadroom; i++)
+            {
+                idle.Add(await RawClient.ConnectSocketAsync(server.Port));
+            }
+
+            string answer = await AnswerAtAcceptAsync(server.Port);
+            Assert.StartsWith("HTTP/1.1 503 ", answer);
+            Assert.Contains("Retry-After: 5", answer);
+            Assert.Contains("connection limit", answer);
+        }
+        finally
+        {
+            idle.ForEach(socket => socket.Dispose());
+        }
+
+        await open.SendAsync("still served"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        var (_, data) = await EchoTests.ReceiveMessageAsync(open);
+        Assert.Equal("still served"u8.ToArray(), data);
+    }
+
+    [Fact]
+    public async Task Connections_past_the_per_address_limit_get_429_at_accept_until_one_ends()
+    {
+        await using TestServer server = await TestServer.StartAsync("actorsocket { max-connections-per-address = 2, connections-per-second-per-address = 0, per-address-exempt = [] }");
+        using var first = new ClientWebSocket();
+        using var second = new ClientWebSocket();
+        await first.ConnectAsync(server.Uri("/echo"), CancellationToken.None);
+        await second.ConnectAsync(server.Uri("/echo"), CancellationToken.None);
+
+        string answer = await AnswerAtAcceptAsync(server.Port);
+        Assert.StartsWith("HTTP/1.1 429 ", answer);
+        Assert.Contains("too many connections from this client address", answer);
+
+        await first.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        await server.NextTerminationAsync();
+        using var third = new ClientWebSocket();
+        await third.ConnectAsync(server.Uri("/echo"), CancellationToken.None); // a slot is free again
+        Assert.Equal(WebSocketState.Open, third.State);
+    }
+
+    [Fact]
+    public async Task A_connection_flood_from_one_address_gets_429_past_its_burst()
+    {
+        // One new connection per 100 s once the burst of 3 is spent: the fourth is refused whatever the machine's speed.
+        await using TestServer server = await TestServer.StartAsync("actorsocket { max-connections-per-address = 0, connections-per-second-per-address = 0.01, connection-burst-per-address = 3, per-address-exempt = [] }");
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.StartsWith("HTTP/1.1 200 ", await RawClient.HttpAsync(server.Port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+        }
+
+        Assert.StartsWith("HTTP/1.1 429 ", await AnswerAtAcceptAsync(server.Port));
+        Assert.Contains(server.LogEvents, e => e.MessageTemplate.Text.Contains("refused at accept", StringComparison.Ordinal) && e.Properties["Reason"].ToString() == "\"rate\"");
+    }
 }

@@ -33,8 +33,9 @@ public sealed partial class ConnectionActor
         }
 
         _request = request!;
-        if (_overCapacity)
+        if (_overCapacity && _request.IsWebSocketUpgrade)
         {
+            // Admitted in the supervisor's HTTP headroom: plain routes (/healthz, /metrics) are answered.
             Respond(HttpResponse.Text(503, "the server is at its connection limit"));
             return;
         }

@@ -66,7 +66,7 @@ public sealed partial class ConnectionActor : UntypedActor
     /// <summary>The connection an actor made from <see cref="Props(ServerContext)"/> serves; its first message.</summary>
     /// <param name="Transport">The accepted transport; the actor owns it from now on.</param>
     /// <param name="Id">Server-unique connection id.</param>
-    /// <param name="OverCapacity">Whether the server is at its connection limit (the client gets 503).</param>
+    /// <param name="OverCapacity">Whether the server is at its connection limit: an upgrade gets 503, a plain HTTP request is answered.</param>
     public sealed record Serve(ITransport Transport, long Id, bool OverCapacity);
 
     /// <summary>The client's address for logs and events (what a trusted proxy named, or the socket's peer); made when first needed.</summary>

@@ -92,6 +92,21 @@ public sealed record ConnectionSettings
     /// </summary>
     public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Concurrent connections one address may hold (IPv6: one /64); more are answered 429 at accept.
+    /// 0: no limit. Loopback and trusted proxies are exempt (<see cref="PerAddressExempt"/>).
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; init; }
+
+    /// <summary>New connections per second one address may open (a token bucket); more are answered 429 at accept. 0: no limit.</summary>
+    public double ConnectionsPerSecondPerAddress { get; init; }
+
+    /// <summary>How many connections one address may open at once before <see cref="ConnectionsPerSecondPerAddress"/> applies.</summary>
+    public double ConnectionBurstPerAddress { get; init; } = 1;
+
+    /// <summary>Addresses and CIDR ranges the per-address limits do not apply to.</summary>
+    public IReadOnlyList<string> PerAddressExempt { get; init; } = [];
+
     /// <summary>How long a handler may take to finish after its connection ended before it is stopped. 5 s.</summary>
     public TimeSpan HandlerDrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -78,13 +78,18 @@ public sealed class ConnectionsSupervisor : UntypedActor
         switch (message)
         {
             case Accepted accepted:
-                Start(_context.TransportFactory(accepted.Socket));
+                OnAccepted(accepted.Socket);
                 break;
             case AcceptedTransport accepted:
                 Start(accepted.Transport);
                 break;
-            case Terminated:
+            case Terminated terminated:
                 _children--;
+                if (_counted is not null && _counted.Remove(terminated.ActorRef, out System.Net.IPAddress? address))
+                {
+                    _limits!.Release(address);
+                }
+
                 if (_children == 0 && _drainWaiter is not null)
                 {
                     _drainWaiter.Tell(Drained.Instance);
@@ -112,7 +117,91 @@ public sealed class ConnectionsSupervisor : UntypedActor
         }
     }
 
-    private void Start(ITransport transport)
+    /// <summary>
+    /// Connections past <see cref="ServerContext.MaxConnections"/> still admitted for plain HTTP:
+    /// a full node keeps answering <c>/healthz</c> and <c>/metrics</c> (an upgrade gets 503), so an
+    /// orchestrator does not mistake "full" for "dead" and restart it, dropping every connection.
+    /// </summary>
+    internal const int HttpHeadroom = 16;
+
+    private static readonly byte[] Busy = FixedAnswer("503 Service Unavailable", 5, "the server is at its connection limit\n");
+
+    private static readonly byte[] TooMany = FixedAnswer("429 Too Many Requests", 1, "too many connections from this client address\n");
+
+    private AddressLimits? _limits;
+    private Dictionary<IActorRef, System.Net.IPAddress>? _counted;
+
+    private AddressLimits Limits => _limits ??= new AddressLimits(
+        _context.Settings.MaxConnectionsPerAddress,
+        _context.Settings.ConnectionsPerSecondPerAddress,
+        _context.Settings.ConnectionBurstPerAddress,
+        AddressLimits.ParseNetworks(_context.Settings.PerAddressExempt));
+
+    /// <summary>
+    /// Admission at accept, before any buffer, actor or TLS work: past the connection limit (and its
+    /// HTTP headroom) or a per-address limit the socket gets a fixed answer and is closed at once.
+    /// </summary>
+    private void OnAccepted(Socket socket)
+    {
+        if (_children >= _context.MaxConnections + HttpHeadroom)
+        {
+            Refuse(socket, Busy, "capacity");
+            return;
+        }
+
+        System.Net.IPAddress? counted = null;
+        if (Limits.IsActive && socket.RemoteEndPoint is System.Net.IPEndPoint peer && _context.Proxies?.IsTrusted(peer.Address) != true)
+        {
+            string? refusal = Limits.Admit(peer.Address, out counted);
+            if (refusal is not null)
+            {
+                Refuse(socket, TooMany, refusal);
+                return;
+            }
+        }
+
+        IActorRef child = Start(_context.TransportFactory(socket));
+        if (counted is not null)
+        {
+            (_counted ??= [])[child] = counted;
+        }
+    }
+
+    private static byte[] FixedAnswer(string status, int retryAfterSeconds, string body) =>
+        System.Text.Encoding.ASCII.GetBytes(
+            "HTTP/1.1 " + status + "\r\nContent-Type: text/plain\r\nContent-Length: " + body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            + "\r\nRetry-After: " + retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\r\nConnection: close\r\n\r\n" + body);
+
+    private void Refuse(Socket socket, byte[] answer, string reason)
+    {
+        _context.Metrics.RefusedConnections.WithLabels(reason).Inc();
+        _context.Logger.LogDebug("Connection from {RemoteAddress} refused at accept ({Reason})", socket.RemoteEndPoint, reason);
+        try
+        {
+            socket.Blocking = false;
+            if (!_context.Secure)
+            {
+                socket.Send(answer, SocketFlags.None, out _); // the socket buffer takes it or the client gets nothing
+            }
+
+            // FIN after the answer. What the client already sent is read and dropped (a few KiB at
+            // most, without waiting): closing with unread input would reset the connection, and the
+            // client could lose the answer.
+            socket.Shutdown(SocketShutdown.Send);
+            Span<byte> discard = stackalloc byte[4096];
+            for (int i = 0; i < 4 && socket.Receive(discard, SocketFlags.None, out SocketError error) > 0 && error == SocketError.Success; i++)
+            {
+            }
+
+            socket.Close();
+        }
+        catch (Exception error) when (error is SocketException or ObjectDisposedException)
+        {
+            socket.Dispose();
+        }
+    }
+
+    private IActorRef Start(ITransport transport)
     {
         _context.Metrics.AcceptedConnections.Inc();
         long id = ++_nextId;
@@ -126,5 +215,7 @@ public sealed class ConnectionsSupervisor : UntypedActor
         {
             child.Tell(ConnectionActor.Shutdown.Instance);
         }
+
+        return child;
     }
 }

@@ -16,6 +16,7 @@ namespace ActorSocket.Actors.Connections;
 /// <param name="TransportFactory">Wraps an accepted socket (plain or TLS).</param>
 /// <param name="Proxies">Peers trusted to name the client in <c>X-Forwarded-For</c>; none when null.</param>
 /// <param name="Topics">The topic backend handed to handlers, or null.</param>
+/// <param name="Secure">Whether connections are TLS (a connection refused at accept then gets no plain-text answer).</param>
 public sealed record ServerContext(
     ConnectionSettings Settings,
     RouteTable Routes,
@@ -25,4 +26,5 @@ public sealed record ServerContext(
     int MaxConnections,
     Func<Socket, ITransport> TransportFactory,
     TrustedProxies? Proxies = null,
-    Akka.Actor.IActorRef? Topics = null);
+    Akka.Actor.IActorRef? Topics = null,
+    bool Secure = false);

@@ -46,7 +46,8 @@ public sealed class TrustedProxies
         return peer;
     }
 
-    private bool IsTrusted(IPAddress address)
+    /// <summary>Whether <paramref name="address"/> is one of the trusted proxies.</summary>
+    internal bool IsTrusted(IPAddress address)
     {
         IPAddress normalized = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
         foreach (IPNetwork network in _networks)

@@ -107,6 +107,10 @@ public sealed record GatewayOptions
             HandlerMailbox = c.HasPath("handler-mailbox.mailbox-type") ? "actorsocket.handler-mailbox" : null,
             HandlerQueue = Range(c.GetInt("handler-queue"), 1, 1_000_000, "handler-queue"),
             WriteTimeout = Positive(c.GetTimeSpan("write-timeout"), "write-timeout"),
+            MaxConnectionsPerAddress = Range(c.GetInt("max-connections-per-address"), 0, int.MaxValue, "max-connections-per-address"),
+            ConnectionsPerSecondPerAddress = NonNegative(c.GetDouble("connections-per-second-per-address"), "connections-per-second-per-address"),
+            ConnectionBurstPerAddress = Range(c.GetInt("connection-burst-per-address"), 1, int.MaxValue, "connection-burst-per-address"),
+            PerAddressExempt = ValidNetworks(c.GetStringList("per-address-exempt", []).ToList(), "per-address-exempt"),
         };
 
         var routes = new List<RouteOptions>();
@@ -201,6 +205,23 @@ public sealed record GatewayOptions
 
     private static int Range(int value, int min, int max, string key) =>
         value >= min && value <= max ? value : throw new ConfigurationException($"actorsocket.{key} = {value} is outside {min}..{max}.");
+
+    private static List<string> ValidNetworks(List<string> entries, string key)
+    {
+        foreach (string entry in entries)
+        {
+            bool valid = entry.Contains('/') ? System.Net.IPNetwork.TryParse(entry, out _) : System.Net.IPAddress.TryParse(entry, out _);
+            if (!valid)
+            {
+                throw new ConfigurationException($"actorsocket.{key}: \"{entry}\" is neither an address nor a CIDR range.");
+            }
+        }
+
+        return entries;
+    }
+
+    private static double NonNegative(double value, string key) =>
+        value >= 0 && double.IsFinite(value) ? value : throw new ConfigurationException($"actorsocket.{key} = {value} must be a number >= 0.");
 
     private static TimeSpan Positive(TimeSpan value, string key) =>
         value > TimeSpan.Zero ? value : throw new ConfigurationException($"actorsocket.{key} must be positive.");
