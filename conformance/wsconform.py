@@ -13,6 +13,7 @@ Exit status 0 when every case passes; prints one line per case and a summary
 import base64
 import hashlib
 import os
+import re
 import socket
 import struct
 import sys
@@ -62,7 +63,11 @@ class Conn:
         self.deflate = self.extensions.startswith("permessage-deflate")
         self.server_no_context = "server_no_context_takeover" in self.extensions
         self.inflater = zlib.decompressobj(-15)
-        self.deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
+        # RFC 7692 7.1.2.2: a client that offered client_max_window_bits compresses with the window
+        # the server's answer names.
+        window = re.search(r"client_max_window_bits=(\d+)", self.extensions)
+        self.client_window = int(window.group(1)) if window else 15
+        self.deflater = zlib.compressobj(6, zlib.DEFLATED, -self.client_window)
         self.client_no_context = False
 
     # --- sending -----------------------------------------------------------------------
@@ -95,7 +100,7 @@ class Conn:
 
     def compress(self, payload):
         if self.client_no_context:
-            c = zlib.compressobj(6, zlib.DEFLATED, -15)
+            c = zlib.compressobj(6, zlib.DEFLATED, -self.client_window)
             data = c.compress(payload) + c.flush(zlib.Z_SYNC_FLUSH)
         else:
             data = self.deflater.compress(payload) + self.deflater.flush(zlib.Z_SYNC_FLUSH)
