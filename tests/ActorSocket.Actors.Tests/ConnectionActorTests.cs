@@ -251,6 +251,50 @@ public class ConnectionActorTests : TestKit
         ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
+    [Fact]
+    public async Task A_pubsub_client_has_at_most_max_pending_requests_in_the_topics_and_then_the_socket_waits()
+    {
+        // The topics are a probe that answers only when told: a backend slower than the client.
+        var topics = CreateTestProbe();
+        var transport = new TestTransport();
+        var route = Route.ForInline("/test", _ => new InlinePubSubHandler(new PubSubSettings()));
+        var settings = Settings with { InlinePending = 8 };
+        var context = new ServerContext(settings, new RouteTable([route]), new NoHttp(), new ServerMetrics(), NullLogger.Instance, 100, _ => throw new NotSupportedException(), null, topics.Ref);
+        IActorRef supervisor = Sys.ActorOf(ConnectionsSupervisor.Props(context));
+        supervisor.Tell(new ConnectionsSupervisor.AcceptedTransport(transport));
+        transport.Send(Encoding.ASCII.GetBytes(Upgrade));
+        Assert.StartsWith("HTTP/1.1 101 ", Encoding.ASCII.GetString(await transport.Written.ReadAsync()));
+
+        // 50 publishes in one burst, as a flooding client sends them.
+        transport.Send(ClientFrame(codec =>
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                codec.SendText(Encoding.UTF8.GetBytes("{\"op\":\"publish\",\"topic\":\"t\",\"data\":" + i + "}"));
+            }
+        }));
+
+        var pending = new List<(ActorSocket.Actors.Topics.Topic.Publish Publish, IActorRef Sender)>();
+        for (int i = 0; i < 8; i++)
+        {
+            pending.Add((topics.ExpectMsg<ActorSocket.Actors.Topics.Topic.Publish>(), topics.LastSender));
+        }
+
+        topics.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the ninth waits in the socket, not in a mailbox
+
+        for (int i = 0; i < 3; i++)
+        {
+            pending[i].Sender.Tell(pending[i].Publish.Ack!); // the backend catches up by three
+        }
+
+        for (int i = 8; i < 11; i++)
+        {
+            Assert.Equal("t", topics.ExpectMsg<ActorSocket.Actors.Topics.Topic.Publish>().Name);
+        }
+
+        topics.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
     private sealed class NoHttp : IHttpEndpoints
     {
         public Task<HttpResponse>? TryHandle(HttpRequest request) => null;

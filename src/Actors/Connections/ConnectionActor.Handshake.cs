@@ -164,7 +164,7 @@ public sealed partial class ConnectionActor
         _route = route;
         // Messages handed to a handler actor and not yet taken by it are bounded: past the window
         // the socket is not read (websockets' max_queue). Inline handlers run here and queue nothing.
-        _inboundWindow = route.InboundWindow ?? (route.Inline is null && Settings.HandlerMailbox is not null ? Settings.HandlerQueue : 0);
+        _inboundWindow = route.InboundWindow ?? (route.Inline is not null ? Settings.InlinePending : Settings.HandlerMailbox is not null ? Settings.HandlerQueue : 0);
         if (route.Inline is { } inline)
         {
             _inline = inline(info);

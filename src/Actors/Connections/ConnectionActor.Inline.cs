@@ -33,6 +33,10 @@ public sealed partial class ConnectionActor : IInlineConnection
         }
     }
 
+    void IInlineConnection.BeginPending() => _unacked++;
+
+    void IInlineConnection.EndPending() => OnHandlerAck();
+
     void IInlineConnection.Close(CloseCode code, string reason)
     {
         if (_state is State.Open)

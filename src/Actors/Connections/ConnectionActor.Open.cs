@@ -41,7 +41,9 @@ public sealed partial class ConnectionActor
     private void HandleEvents()
     {
         WebSocketCodec codec = _codec!;
-        while (codec.TryReadEvent(out WebSocketEvent ev))
+        // Events stop once the handler's window is full or the client owes us reading: what is left
+        // stays in the codec's input (at most one read) until ResumeIfPaused picks it up.
+        while (MayRead && codec.TryReadEvent(out WebSocketEvent ev))
         {
             switch (ev.Kind)
             {
@@ -207,8 +209,18 @@ public sealed partial class ConnectionActor
     {
         if (_readPaused && MayRead && _state is State.Open or State.Closing)
         {
+            // First the events already read and held back, which may fill the window again. Cleared
+            // before, so that a write completing inside does not come back here.
             _readPaused = false;
-            ResumeReading();
+            ProcessEvents();
+            if (!MayRead)
+            {
+                _readPaused = true;
+            }
+            else if (_state is State.Open or State.Closing)
+            {
+                ResumeReading();
+            }
         }
     }
 

@@ -86,6 +86,14 @@ public sealed record ConnectionSettings
     public int HandlerQueue { get; init; } = 16;
 
     /// <summary>
+    /// Requests an inline handler handed to other actors (the built-in <c>/pubsub</c>'s publishes and
+    /// subscriptions) and not yet answered; past it the socket is not read until answers come back.
+    /// 256: far above what one client has in flight when it waits for acks (the benchmarks keep 64),
+    /// and at the 64 KiB publish limit 16 MiB at most per connection.
+    /// </summary>
+    public int InlinePending { get; init; } = 256;
+
+    /// <summary>
     /// How long a send may wait for the client to take any byte before the connection is dropped
     /// (1008 slow consumer when open). 30 s: longer than a mobile network's usual stall, shorter
     /// than the time a client that stopped reading may hold its backlog.

@@ -28,6 +28,17 @@ public interface IInlineConnection
 
     /// <summary>Starts the close handshake with <paramref name="code"/>.</summary>
     void Close(CloseCode code, string reason);
+
+    /// <summary>
+    /// Counts a request the handler handed to another actor (a publish to a topic) and whose answer
+    /// it waits for. While <see cref="Connections.ConnectionSettings.InlinePending"/> are pending the socket is not
+    /// read, so a client that sends faster than the backend takes its requests is slowed by TCP
+    /// instead of growing mailboxes.
+    /// </summary>
+    void BeginPending();
+
+    /// <summary>One request counted by <see cref="BeginPending"/> was answered.</summary>
+    void EndPending();
 }
 
 /// <summary>

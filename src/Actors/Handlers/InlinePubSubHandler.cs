@@ -30,7 +30,9 @@ public sealed class InlinePubSubHandler : InlineHandler
             return;
         }
 
-        object? ack = request.HasId ? new Acked(request.Id.ToArray()) : null;
+        // Every request goes with an answer the connection counts (IInlineConnection.BeginPending):
+        // a client cannot have more than the window outstanding in the topics' mailboxes.
+        var ack = new Acked(request.HasId ? request.Id.ToArray() : null);
         switch (request.Op)
         {
             case PubSubOp.Subscribe:
@@ -42,14 +44,17 @@ public sealed class InlinePubSubHandler : InlineHandler
                 }
 
                 _subscribed.Add(request.Topic);
+                connection.BeginPending();
                 connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack, AcceptsBatches: true), connection.Self);
                 break;
             case PubSubOp.Unsubscribe:
                 _subscribed?.Remove(request.Topic);
+                connection.BeginPending();
                 connection.Topics.Tell(new Topic.Unsubscribe(request.Topic, connection.Self, ack), connection.Self);
                 break;
             case PubSubOp.Publish:
                 // Encoded once, here; every subscriber gets the same frame.
+                connection.BeginPending();
                 connection.Topics.Tell(new Topic.Publish(TopicMessage.Create(request.Topic, request.Data.Span), ack), connection.Self);
                 break;
         }
@@ -68,10 +73,15 @@ public sealed class InlinePubSubHandler : InlineHandler
             return false;
         }
 
-        connection.SendText(PubSubCodec.EncodeAck(acked.Id));
+        connection.EndPending();
+        if (acked.Id is not null)
+        {
+            connection.SendText(PubSubCodec.EncodeAck(acked.Id));
+        }
+
         return true;
     }
 
-    /// <summary>The backend's acknowledgement of a request that carried an id.</summary>
-    private sealed record Acked(byte[] Id);
+    /// <summary>The backend's answer to a request; <paramref name="Id"/> is the client's id to acknowledge, if it gave one.</summary>
+    private sealed record Acked(byte[]? Id);
 }

@@ -106,6 +106,7 @@ public sealed record GatewayOptions
             Mailbox = c.HasPath("connection-mailbox.mailbox-type") ? "actorsocket.connection-mailbox" : null,
             HandlerMailbox = c.HasPath("handler-mailbox.mailbox-type") ? "actorsocket.handler-mailbox" : null,
             HandlerQueue = Range(c.GetInt("handler-queue"), 1, 1_000_000, "handler-queue"),
+            InlinePending = Range(c.GetInt("max-pending-requests"), 1, 1_000_000, "max-pending-requests"),
             WriteTimeout = Positive(c.GetTimeSpan("write-timeout"), "write-timeout"),
             MaxConnectionsPerAddress = Range(c.GetInt("max-connections-per-address"), 0, int.MaxValue, "max-connections-per-address"),
             ConnectionsPerSecondPerAddress = NonNegative(c.GetDouble("connections-per-second-per-address"), "connections-per-second-per-address"),
