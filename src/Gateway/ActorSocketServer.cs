@@ -229,9 +229,9 @@ public sealed class ActorSocketServer : IAsyncDisposable
         {
             var handshake = new HandshakeOptions { SubProtocols = route.SubProtocols, Deflate = _options.Deflate };
             var hooks = new List<IHandshakeHook>();
-            if (route.AllowedOrigins.Count > 0)
+            if (route.AllowedOrigins.Count > 0 || route.RequireOrigin)
             {
-                hooks.Add(new OriginAllowList(route.AllowedOrigins));
+                hooks.Add(new OriginAllowList(route.AllowedOrigins, route.RequireOrigin));
             }
 
             if (route.AuthType == "bearer")

@@ -25,7 +25,7 @@ catch (Exception error) when (error is ArgumentException or ConfigurationExcepti
 
 if (options.PrintConfig)
 {
-    Console.WriteLine(config.GetConfig("actorsocket").Root.ToString(indent: 2));
+    Console.WriteLine(ActorSocket.Gateway.Configuration.RedactedConfig.Redact(config.GetConfig("actorsocket").Root.ToString(indent: 2)));
     return 0;
 }
 

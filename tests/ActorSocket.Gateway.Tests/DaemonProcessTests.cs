@@ -159,6 +159,26 @@ public partial class DaemonProcessTests
     }
 
     [Fact]
+    public async Task Print_config_never_prints_a_secret()
+    {
+        var (code, output) = await ExternalProcess.RunAsync(
+            "dotnet",
+            [
+                Daemon, "--print-config",
+                "--set", "actorsocket.tls.password = hunter2-pfx",
+                "--set", "actorsocket.routes.\"/b\" { handler = echo, auth { type = bearer, tokens { \"tok-s3cr3t\" = alice } } }",
+                "--set", "actorsocket.routes.\"/u\" { handler = echo, auth { type = basic, users { bob = \"pw-s3cr3t\" } } }",
+            ],
+            TimeSpan.FromSeconds(30));
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("hunter2-pfx", output);
+        Assert.DoesNotContain("tok-s3cr3t", output);
+        Assert.DoesNotContain("pw-s3cr3t", output);
+        Assert.Contains("\"<token 1 redacted>\" : alice", output); // who may connect stays visible
+        Assert.Contains("bob : \"<redacted>\"", output);
+    }
+
+    [Fact]
     public async Task The_daemon_prints_its_address_serves_and_exits_0_on_SIGTERM_after_closing_with_1001()
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -82,6 +82,34 @@ public class HandshakeHookTests
     }
 
     [Fact]
+    public async Task A_route_for_browsers_only_refuses_requests_without_Origin()
+    {
+        await using TestServer server = await TestServer.StartAsync("""actorsocket.routes."/echo" { allowed-origins = ["https://app.example.com"], require-origin = on }""");
+        string refused = await RawClient.HttpAsync(server.Port, $"GET /echo HTTP/1.1\r\nHost: x\r\n{Upgrade}\r\n");
+        Assert.StartsWith("HTTP/1.1 403 ", refused);
+        Assert.Contains("an Origin header is required", refused);
+
+        using var browser = new ClientWebSocket();
+        browser.Options.SetRequestHeader("Origin", "https://app.example.com");
+        await browser.ConnectAsync(server.Uri("/echo"), CancellationToken.None);
+        Assert.Equal(WebSocketState.Open, browser.State);
+    }
+
+    [Theory]
+    [InlineData("nobody:pa:ss")] // unknown user
+    [InlineData("bob:pa:sx")] // same length, one character off
+    [InlineData("bob:")] // empty password
+    [InlineData("bob")] // no colon
+    public async Task Basic_authentication_gives_one_answer_to_every_wrong_credential(string credentials)
+    {
+        await using TestServer server = await TestServer.StartAsync("""actorsocket.routes."/echo".auth { type = basic, users { bob = "pa:ss", ann = "x" } }""");
+        string header = "Authorization: Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)) + "\r\n";
+        string refused = await RawClient.HttpAsync(server.Port, $"GET /echo HTTP/1.1\r\nHost: x\r\n{header}{Upgrade}\r\n");
+        Assert.StartsWith("HTTP/1.1 401 ", refused);
+        Assert.EndsWith("credentials required\n", refused);
+    }
+
+    [Fact]
     public async Task X_Forwarded_For_is_honoured_only_from_trusted_proxies()
     {
         const string forwarded = "X-Forwarded-For: 198.51.100.9, 203.0.113.7\r\n";

@@ -425,4 +425,20 @@ public class HostileClientTests
         Assert.StartsWith("HTTP/1.1 429 ", await AnswerAtAcceptAsync(server.Port));
         Assert.Contains(server.LogEvents, e => e.MessageTemplate.Text.Contains("refused at accept", StringComparison.Ordinal) && e.Properties["Reason"].ToString() == "\"rate\"");
     }
+
+    [Fact]
+    public async Task A_close_reason_cannot_forge_a_log_line_in_the_text_format()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using RawClient client = await RawClient.ConnectAsync(server.Port);
+        client.Codec.SendClose(CloseCode.NormalClosure, "bye\n[12:00:00.000 ERR] forged\u001b[2J");
+        await client.FlushAsync();
+        await server.NextTerminationAsync();
+
+        Serilog.Events.LogEvent closed = Assert.Single(server.LogEvents, e => e.Properties.ContainsKey("Reason") && e.Properties["Reason"].ToString().Contains("forged", StringComparison.Ordinal));
+        string rendered = closed.RenderMessage();
+        Assert.DoesNotContain("\n", rendered);
+        Assert.DoesNotContain("\u001b", rendered);
+        Assert.Contains("bye\\n[12:00:00.000 ERR] forged\\u001b[2J", rendered);
+    }
 }

@@ -125,6 +125,14 @@ public class HttpRequestParserTests
     }
 
     [Fact]
+    public void A_request_printed_for_a_log_shows_no_query_value()
+    {
+        HttpRequest request = Parse("GET /chat?access_token=s3cret&room=lobby&flag HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.Equal("GET /chat?access_token=…&room=…&flag HTTP/1.1", request.ToString());
+        Assert.Equal("GET /chat HTTP/1.1", Parse("GET /chat HTTP/1.1\r\nHost: h\r\n\r\n").ToString());
+    }
+
+    [Fact]
     public void A_head_over_the_size_limit_is_431_even_before_it_ends()
     {
         var options = new HttpParserOptions { MaxHeadBytes = 64 };

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace ActorSocket.Actors.Handlers;
@@ -9,10 +8,17 @@ namespace ActorSocket.Actors.Handlers;
 /// </summary>
 public sealed class BasicAuthentication : IHandshakeHook
 {
-    private readonly IReadOnlyDictionary<string, string> _users;
+    private readonly List<byte[]> _digests;
+    private readonly List<string> _names;
 
     /// <summary>Creates the hook from user name to password.</summary>
-    public BasicAuthentication(IReadOnlyDictionary<string, string> users) => _users = users;
+    public BasicAuthentication(IReadOnlyDictionary<string, string> users)
+    {
+        // One digest of "user:password" per user, compared in constant time with every entry: no
+        // timing difference between an unknown user, a wrong password and a password of another length.
+        _digests = users.Select(user => SecretDigest.Of(user.Key + ":" + user.Value)).ToList();
+        _names = users.Keys.ToList();
+    }
 
     /// <inheritdoc />
     public ValueTask<HandshakeVerdict> DecideAsync(HandshakeContext context, CancellationToken cancellationToken)
@@ -23,11 +29,10 @@ public sealed class BasicAuthentication : IHandshakeHook
             try
             {
                 string pair = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
-                int colon = pair.IndexOf(':');
-                if (colon > 0 && _users.TryGetValue(pair[..colon], out string? password)
-                    && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(password), Encoding.UTF8.GetBytes(pair[(colon + 1)..])))
+                int found = pair.IndexOf(':') > 0 ? SecretDigest.Find(_digests, pair) : -1;
+                if (found >= 0)
                 {
-                    return ValueTask.FromResult(HandshakeVerdict.Accept(pair[..colon]));
+                    return ValueTask.FromResult(HandshakeVerdict.Accept(_names[found]));
                 }
             }
             catch (FormatException)

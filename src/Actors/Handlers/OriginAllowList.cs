@@ -10,15 +10,28 @@ namespace ActorSocket.Actors.Handlers;
 public sealed class OriginAllowList : IHandshakeHook
 {
     private readonly HashSet<string> _origins;
+    private readonly bool _requireOrigin;
 
     /// <summary>Creates the hook; origins compare case-insensitively, as <c>scheme://host[:port]</c>.</summary>
-    public OriginAllowList(IEnumerable<string> origins) => _origins = new HashSet<string>(origins.Select(o => o.TrimEnd('/')), StringComparer.OrdinalIgnoreCase);
+    /// <param name="origins">The origins allowed.</param>
+    /// <param name="requireOrigin">Whether a request without <c>Origin</c> (not from a browser) is refused too; by default it passes.</param>
+    public OriginAllowList(IEnumerable<string> origins, bool requireOrigin = false)
+    {
+        _origins = new HashSet<string>(origins.Select(o => o.TrimEnd('/')), StringComparer.OrdinalIgnoreCase);
+        _requireOrigin = requireOrigin;
+    }
 
     /// <inheritdoc />
     public ValueTask<HandshakeVerdict> DecideAsync(HandshakeContext context, CancellationToken cancellationToken)
     {
         string? origin = context.Request.Origin;
-        return ValueTask.FromResult(origin is null || _origins.Contains(origin)
+        if (origin is null)
+        {
+            // Not a browser (browsers always send Origin on a WebSocket): allowed unless the route serves browsers only.
+            return ValueTask.FromResult(_requireOrigin ? HandshakeVerdict.Refuse(HttpResponse.Text(403, "an Origin header is required")) : HandshakeVerdict.Continue);
+        }
+
+        return ValueTask.FromResult(_origins.Contains(origin)
             ? HandshakeVerdict.Continue
             : HandshakeVerdict.Refuse(HttpResponse.Text(403, "origin not allowed")));
     }

@@ -144,6 +144,7 @@ public sealed record GatewayOptions
                 routes.Add(new RouteOptions(path, handler, route.GetStringList("subprotocols", []).ToList(), dispatcher.Length > 0 ? dispatcher : null)
                 {
                     AllowedOrigins = route.GetStringList("allowed-origins", []).ToList(),
+                    RequireOrigin = route.GetBoolean("require-origin", false),
                     AuthType = authType,
                     AuthEntries = ReadMap(route, authType == "bearer" ? "auth.tokens" : "auth.users"),
                 });
@@ -237,6 +238,9 @@ public sealed record RouteOptions(string Path, string Handler, IReadOnlyList<str
 {
     /// <summary>Browser origins allowed; empty for any.</summary>
     public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+
+    /// <summary>Whether a request without <c>Origin</c> is refused (403) on a route with <see cref="AllowedOrigins"/>.</summary>
+    public bool RequireOrigin { get; init; }
 
     /// <summary><c>none</c>, <c>bearer</c> or <c>basic</c>.</summary>
     public string AuthType { get; init; } = "none";

@@ -20,7 +20,7 @@ public static class SerilogSetup
             .Enrich.FromLogContext();
         configuration = options.LogFormat == "json"
             ? configuration.WriteTo.Console(new CompactJsonFormatter())
-            : configuration.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+            : configuration.Enrich.With<ControlCharacterEscaper>().WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
         configure?.Invoke(configuration);
         return configuration.CreateLogger();
     }

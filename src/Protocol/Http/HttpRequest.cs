@@ -118,7 +118,25 @@ public sealed class HttpRequest
     }
 
     /// <inheritdoc />
-    public override string ToString() => Method + " " + Target + " " + Version;
+    /// <remarks>The query's values are left out (<c>?access_token=…</c>): a request handed to a plugin that logs it must not print credentials.</remarks>
+    public override string ToString()
+    {
+        int question = Target.IndexOf('?');
+        if (question < 0)
+        {
+            return Method + " " + Target + " " + Version;
+        }
+
+        var redacted = new System.Text.StringBuilder(Target, 0, question + 1, Target.Length);
+        string[] pairs = Target[(question + 1)..].Split('&');
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            int equals = pairs[i].IndexOf('=');
+            redacted.Append(i == 0 ? string.Empty : "&").Append(equals < 0 ? pairs[i] : pairs[i][..equals] + "=…");
+        }
+
+        return Method + " " + redacted + " " + Version;
+    }
 
     private IReadOnlyList<string> ParseList(string name)
     {
