@@ -97,7 +97,7 @@ public sealed class ClusterTopicSerializer : SerializerWithStringManifest
             {
                 long origin = reader.Long();
                 string topic = reader.String();
-                int count = checked((int)reader.VarInt());
+                int count = reader.Count();
                 byte[] encodedTopic = PubSubCodec.EncodeTopic(topic);
                 var messages = new TopicMessage[count];
                 for (int i = 0; i < count; i++)
@@ -177,8 +177,14 @@ public sealed class ClusterTopicSerializer : SerializerWithStringManifest
         private readonly ReadOnlySpan<byte> _buffer = buffer;
         private int _position;
 
+        // Every count and length is checked against the bytes that are there before anything is
+        // allocated or sliced: a corrupt or hostile message ends in a SerializationException, never
+        // in an allocation sized by a number it claims.
+        private readonly int Remaining => _buffer.Length - _position;
+
         public long Long()
         {
+            Need(8);
             long value = BinaryPrimitives.ReadInt64LittleEndian(_buffer[_position..]);
             _position += 8;
             return value;
@@ -189,7 +195,13 @@ public sealed class ClusterTopicSerializer : SerializerWithStringManifest
             uint value = 0;
             for (int shift = 0; shift < 35; shift += 7)
             {
+                Need(1);
                 byte b = _buffer[_position++];
+                if (shift == 28 && b > 0x0F)
+                {
+                    throw Corrupt("a varint larger than 32 bits");
+                }
+
                 value |= (uint)(b & 0x7F) << shift;
                 if (b < 0x80)
                 {
@@ -197,16 +209,35 @@ public sealed class ClusterTopicSerializer : SerializerWithStringManifest
                 }
             }
 
-            throw new System.Runtime.Serialization.SerializationException("A length is longer than five bytes.");
+            throw Corrupt("a varint longer than five bytes");
+        }
+
+        /// <summary>A count of items that follow, each at least one byte long.</summary>
+        public int Count()
+        {
+            uint count = VarInt();
+            return count <= (uint)Remaining ? (int)count : throw Corrupt("a count of " + count + " with " + Remaining + " bytes left");
         }
 
         public ReadOnlySpan<byte> Bytes()
         {
-            int length = checked((int)VarInt());
-            ReadOnlySpan<byte> value = _buffer.Slice(_position, length);
-            _position += length;
+            uint length = VarInt();
+            Need(length);
+            ReadOnlySpan<byte> value = _buffer.Slice(_position, (int)length);
+            _position += (int)length;
             return value;
         }
+
+        private readonly void Need(uint bytes)
+        {
+            if (bytes > (uint)Remaining)
+            {
+                throw Corrupt(bytes + " bytes needed, " + Remaining + " left");
+            }
+        }
+
+        private static System.Runtime.Serialization.SerializationException Corrupt(string what) =>
+            new("A corrupt " + nameof(ClusterTopicSerializer) + " message: " + what + ".");
 
         public string String() => Encoding.UTF8.GetString(Bytes());
     }

@@ -181,4 +181,43 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
         var echo = new ConfirmEcho(7, 9, "akka.tcp://actorsocket@127.0.0.1:4053");
         Assert.Equal(echo, serializer.FromBinary(serializer.ToBinary(echo), serializer.Manifest(echo)));
     }
+
+    [Fact]
+    public void Corrupt_or_lying_cluster_messages_end_in_a_serialization_error_without_allocating_what_they_claim()
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(TopicBatch));
+        var batch = new TopicBatch(1, "t", [TopicMessage.Create("t", "1"u8), TopicMessage.Create("t", "22"u8)]);
+        byte[] valid = serializer.ToBinary(batch);
+        string manifest = serializer.Manifest(batch);
+
+        // A batch that claims 2^31-1 messages in a few bytes: refused before the array is made.
+        byte[] huge = [.. valid[..(8 + 1 + 1)], 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 1, (byte)'1'];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(huge, manifest));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 * 1024);
+
+        // Every truncation, every single-byte change, and a varint past 32 bits: a result or a
+        // SerializationException, nothing else.
+        var random = new Random(5);
+        for (int cut = 0; cut < valid.Length; cut++)
+        {
+            Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(valid[..cut], manifest));
+        }
+
+        for (int i = 0; i < 20_000; i++)
+        {
+            byte[] mutated = (byte[])valid.Clone();
+            mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
+            try
+            {
+                serializer.FromBinary(mutated, manifest);
+            }
+            catch (System.Runtime.Serialization.SerializationException)
+            {
+            }
+        }
+
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([.. new byte[8], 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], manifest));
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([1, 2, 3], serializer.Manifest(new ConfirmRequest("t", 1, 2))));
+    }
 }
