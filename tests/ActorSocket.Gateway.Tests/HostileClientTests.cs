@@ -441,4 +441,24 @@ public class HostileClientTests
         Assert.DoesNotContain("\u001b", rendered);
         Assert.Contains("bye\\n[12:00:00.000 ERR] forged\\u001b[2J", rendered);
     }
+
+    [Fact]
+    public async Task An_exception_in_the_topic_registry_costs_no_subscription()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using RawClient subscriber = await RawClient.ConnectAsync(server.Port, "/pubsub");
+        subscriber.Codec.SendText("{\"op\":\"subscribe\",\"topic\":\"kept\",\"id\":1}"u8);
+        await subscriber.FlushAsync();
+        Assert.Equal("{\"op\":\"ack\",\"id\":1}", Encoding.UTF8.GetString(await subscriber.ReadMessageAnsweringPingsAsync()));
+
+        // A bug's worth of input: the registry throws on it. Restarted, it would stop every topic.
+        server.System.ActorSelection("/user/topics").Tell(new ActorSocket.Actors.Topics.Topic.Publish(null!));
+
+        await using RawClient publisher = await RawClient.ConnectAsync(server.Port, "/pubsub");
+        publisher.Codec.SendText("{\"op\":\"publish\",\"topic\":\"kept\",\"data\":42,\"id\":2}"u8);
+        await publisher.FlushAsync();
+        Assert.Equal("{\"op\":\"ack\",\"id\":2}", Encoding.UTF8.GetString(await publisher.ReadMessageAnsweringPingsAsync()));
+        Assert.Equal("{\"op\":\"message\",\"topic\":\"kept\",\"data\":42}", Encoding.UTF8.GetString(await subscriber.ReadMessageAnsweringPingsAsync()));
+        Assert.Contains(server.LogEvents, e => e.Exception is NullReferenceException);
+    }
 }

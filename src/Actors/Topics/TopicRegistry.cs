@@ -60,6 +60,9 @@ public sealed class TopicRegistry : UntypedActor
     }
 
     /// <inheritdoc />
+    protected override SupervisorStrategy SupervisorStrategy() => Supervision.ResumeOnFailure.Strategy; // a topic keeps its subscribers
+
+    /// <inheritdoc />
     protected override void OnReceive(object message)
     {
         switch (message)
