@@ -1,17 +1,23 @@
-using System.Buffers;
-
 namespace ActorSocket.Actors.Connections;
 
 /// <summary>The pool of the connections' read and write buffers.</summary>
 internal static class ConnectionBuffers
 {
+    /// <summary>How often the pool frees what was not used since the previous time: a burst's buffers are gone 10-20 s after it.</summary>
+    public static readonly TimeSpan TrimPeriod = TimeSpan.FromSeconds(10);
+
     /// <summary>
-    /// Not <see cref="ArrayPool{T}.Shared"/>: that keeps only a few arrays per size and core, and
-    /// with a thousand busy connections each holding a read buffer between its read and its actor's
-    /// turn (or a write buffer while the socket is full), most rents missed and allocated: about
-    /// 1 GB/s of garbage in the 1,000-connection echo. This pool keeps up to 4,096 arrays per size
-    /// (at most 64 MiB of 16 KiB read buffers), and nothing for idle connections, which wait with
-    /// a zero-byte read and hold no buffer.
+    /// Not <see cref="System.Buffers.ArrayPool{T}.Shared"/>: that keeps only a few arrays per size
+    /// and core, and with a thousand busy connections each holding a read buffer between its read
+    /// and its actor's turn (or a write buffer while the socket is full), most rents missed and
+    /// allocated: about 1 GB/s of garbage in the 1,000-connection echo. This pool keeps arrays up to
+    /// 1 MiB, 64 MiB in all (four thousand 16 KiB reads in flight), and gives back what a burst left
+    /// once it has gone unused for a trim period; idle connections hold no buffer at all.
     /// </summary>
-    public static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(1024 * 1024, 4096);
+    public static readonly TrimmingArrayPool Pool = new(1024 * 1024, 64L * 1024 * 1024);
+
+    private static readonly Timer Trimmer = new(_ => Pool.Trim(), null, TrimPeriod, TrimPeriod);
+
+    /// <summary>Keeps the trim timer referenced for the life of the process.</summary>
+    internal static Timer TrimTimer => Trimmer;
 }
