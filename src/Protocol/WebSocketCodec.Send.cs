@@ -147,8 +147,19 @@ public sealed partial class WebSocketCodec
             _compressed ??= new PooledBuffer();
             if (!OutgoingContextTakeover && SharedDeflater.IsAvailable)
             {
-                // No history to keep: this thread's compressor serves every such connection.
-                SharedDeflater.For(_options.Deflate.CompressionLevel).Compress(payload, _compressed);
+                // No history to keep: a shared compressor, rented for this message.
+                SharedDeflater deflater = SharedDeflater.Rent(_options.Deflate.CompressionLevel);
+                try
+                {
+                    deflater.Compress(payload, _compressed);
+                }
+                catch
+                {
+                    deflater.Dispose(); // its stream may hold half a message: not shared again
+                    throw;
+                }
+
+                SharedDeflater.Return(deflater);
             }
             else
             {

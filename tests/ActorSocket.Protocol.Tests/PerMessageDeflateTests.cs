@@ -301,7 +301,9 @@ public class SharedDeflaterTests
         foreach (byte[] message in messages)
         {
             using var destination = new PooledBuffer();
-            int written = SharedDeflater.For(1).Compress(message, destination);
+            SharedDeflater deflater = SharedDeflater.Rent(1);
+            int written = deflater.Compress(message, destination);
+            SharedDeflater.Return(deflater);
             Assert.Equal(written, destination.Length);
             compressed.Add(destination.Span.ToArray());
         }

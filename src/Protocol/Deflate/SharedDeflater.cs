@@ -4,7 +4,7 @@ using ActorSocket.Protocol.Framing;
 namespace ActorSocket.Protocol.Deflate;
 
 /// <summary>
-/// One zlib compressor per thread, shared by every connection that compresses without context
+/// A few zlib compressors shared by every connection that compresses without context
 /// takeover (<c>server_no_context_takeover</c>, the default): each message is compressed and ended
 /// with a zlib full flush, which ends the data on a byte boundary (with the empty stored block
 /// 00 00 FF FF that RFC 7692 7.2.1 removes) and forgets the history, so the next message, whoever
@@ -14,11 +14,17 @@ namespace ActorSocket.Protocol.Deflate;
 /// <remarks>
 /// The runtime's own zlib (System.IO.Compression.Native, shipped with every .NET runtime) is
 /// called directly, because <c>DeflateStream</c> offers no full flush. Input and output pass
-/// through two pinned 64 KiB buffers per thread. Where the native library cannot be loaded the
-/// codec falls back to a fresh <c>DeflateStream</c> per message (<see cref="IsAvailable"/>).
+/// through two pinned 64 KiB buffers per compressor. Compressors are rented for one message and
+/// returned, per level: as many exist as messages were ever compressed at once (about the number
+/// of cores), whatever threads come and go; one past <see cref="MaxIdle"/> is freed. Where the
+/// native library cannot be loaded the codec falls back to a fresh <c>DeflateStream</c> per
+/// message (<see cref="IsAvailable"/>).
 /// </remarks>
-internal sealed class SharedDeflater
+internal sealed class SharedDeflater : IDisposable
 {
+    /// <summary>Idle compressors kept per level.</summary>
+    public const int MaxIdle = 16;
+
     private const string Library = "libSystem.IO.Compression.Native";
     private const int ChunkSize = 64 * 1024;
     private const int ZNoFlush = 0;
@@ -30,8 +36,7 @@ internal sealed class SharedDeflater
     private const int RawWindowBits = -15;
     private const int MemLevel = 8;
 
-    [ThreadStatic]
-    private static SharedDeflater?[]? t_byLevel;
+    private static readonly Stack<SharedDeflater>[] Idle = Enumerable.Range(0, 10).Select(_ => new Stack<SharedDeflater>()).ToArray();
 
     private static int s_available = -1;
 
@@ -39,10 +44,13 @@ internal sealed class SharedDeflater
     private readonly byte[] _output = GC.AllocateArray<byte>(ChunkSize, pinned: true);
     private readonly nint _inputAddress;
     private readonly nint _outputAddress;
+    private readonly int _level;
     private ZStream _stream;
+    private bool _ended;
 
     private SharedDeflater(int level)
     {
+        _level = level;
         _inputAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_input, 0);
         _outputAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_output, 0);
         int result = DeflateInit2(ref _stream, level, ZDeflated, RawWindowBits, MemLevel, ZDefaultStrategy);
@@ -61,7 +69,7 @@ internal sealed class SharedDeflater
             {
                 try
                 {
-                    _ = For(1);
+                    Return(Rent(1));
                     s_available = 1;
                 }
                 catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException or InvalidOperationException)
@@ -74,11 +82,53 @@ internal sealed class SharedDeflater
         }
     }
 
-    /// <summary>This thread's compressor for <paramref name="level"/> (0-9), created on first use.</summary>
-    public static SharedDeflater For(int level)
+    /// <summary>A compressor for <paramref name="level"/> (0-9) for one message; give it back with <see cref="Return"/>.</summary>
+    public static SharedDeflater Rent(int level)
     {
-        SharedDeflater?[] byLevel = t_byLevel ??= new SharedDeflater?[10];
-        return byLevel[level] ??= new SharedDeflater(level);
+        Stack<SharedDeflater> idle = Idle[level];
+        lock (idle)
+        {
+            if (idle.TryPop(out SharedDeflater? deflater))
+            {
+                return deflater;
+            }
+        }
+
+        return new SharedDeflater(level);
+    }
+
+    /// <summary>Gives a compressor back after a message (its history already forgotten by the full flush).</summary>
+    public static void Return(SharedDeflater deflater)
+    {
+        Stack<SharedDeflater> idle = Idle[deflater._level];
+        lock (idle)
+        {
+            if (idle.Count < MaxIdle)
+            {
+                idle.Push(deflater);
+                return;
+            }
+        }
+
+        deflater.Dispose();
+    }
+
+    /// <summary>Frees zlib's state.</summary>
+    public void Dispose()
+    {
+        End();
+        GC.SuppressFinalize(this);
+    }
+
+    ~SharedDeflater() => End();
+
+    private void End()
+    {
+        if (!_ended)
+        {
+            _ended = true;
+            DeflateEnd(ref _stream);
+        }
     }
 
     /// <summary>Appends the compressed form of <paramref name="message"/>, without the 00 00 FF FF tail, to <paramref name="destination"/>.</summary>
@@ -134,6 +184,9 @@ internal sealed class SharedDeflater
 
     [DllImport(Library, EntryPoint = "CompressionNative_Deflate")]
     private static extern int Deflate(ref ZStream stream, int flush);
+
+    [DllImport(Library, EntryPoint = "CompressionNative_DeflateEnd")]
+    private static extern int DeflateEnd(ref ZStream stream);
 #pragma warning restore SYSLIB1054
 
     /// <summary>The runtime's <c>PAL_ZStream</c>: the native side keeps its own z_stream and copies these fields in and out on every call.</summary>
