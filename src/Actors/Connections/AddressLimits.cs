@@ -22,7 +22,7 @@ internal sealed class AddressLimits
     private readonly int _maxConnections;
     private readonly double _rate;
     private readonly double _burst;
-    private readonly IReadOnlyList<IPNetwork> _exempt;
+    private readonly NetworkList _exempt;
     private readonly Func<long> _clock;
     private readonly Dictionary<IPAddress, Entry> _entries = [];
     private int _admitsSinceSweep;
@@ -32,7 +32,7 @@ internal sealed class AddressLimits
     /// <param name="burst">How many may arrive at once before the rate applies.</param>
     /// <param name="exempt">Networks the limits do not apply to.</param>
     /// <param name="clock">Stopwatch timestamps (tests pass a fake clock).</param>
-    public AddressLimits(int maxConnections, double ratePerSecond, double burst, IReadOnlyList<IPNetwork> exempt, Func<long>? clock = null)
+    public AddressLimits(int maxConnections, double ratePerSecond, double burst, NetworkList exempt, Func<long>? clock = null)
     {
         _maxConnections = maxConnections;
         _rate = ratePerSecond;
@@ -55,7 +55,7 @@ internal sealed class AddressLimits
     public string? Admit(IPAddress peer, out IPAddress? key)
     {
         key = null;
-        if (!IsActive || IsExempt(peer))
+        if (!IsActive || _exempt.Contains(peer))
         {
             return null;
         }
@@ -132,20 +132,6 @@ internal sealed class AddressLimits
         idle?.ForEach(address => _entries.Remove(address));
     }
 
-    private bool IsExempt(IPAddress peer)
-    {
-        IPAddress normalized = peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer;
-        foreach (IPNetwork network in _exempt)
-        {
-            if (network.Contains(normalized))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>An IPv4 address as it is; an IPv6 address reduced to its /64 network.</summary>
     private static IPAddress Key(IPAddress peer)
     {
@@ -164,12 +150,6 @@ internal sealed class AddressLimits
         bytes[8..].Clear();
         return new IPAddress(bytes);
     }
-
-    /// <summary>Parses addresses and CIDR ranges (<c>127.0.0.0/8</c>, <c>::1</c>).</summary>
-    public static IReadOnlyList<IPNetwork> ParseNetworks(IEnumerable<string> entries) =>
-        entries.Select(entry => entry.Contains('/')
-            ? IPNetwork.Parse(entry)
-            : new IPNetwork(IPAddress.Parse(entry), IPAddress.Parse(entry).AddressFamily == AddressFamily.InterNetwork ? 32 : 128)).ToList();
 
     private sealed class Entry
     {

@@ -135,7 +135,7 @@ public sealed class ConnectionsSupervisor : UntypedActor
         _context.Settings.MaxConnectionsPerAddress,
         _context.Settings.ConnectionsPerSecondPerAddress,
         _context.Settings.ConnectionBurstPerAddress,
-        AddressLimits.ParseNetworks(_context.Settings.PerAddressExempt));
+        new NetworkList(_context.Settings.PerAddressExempt));
 
     /// <summary>
     /// Admission at accept, before any buffer, actor or TLS work: past the connection limit (and its

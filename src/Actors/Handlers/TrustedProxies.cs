@@ -9,11 +9,10 @@ namespace ActorSocket.Actors.Handlers;
 /// </summary>
 public sealed class TrustedProxies
 {
-    private readonly IReadOnlyList<IPNetwork> _networks;
+    private readonly Connections.NetworkList _networks;
 
     /// <summary>Creates the list from addresses and CIDR ranges (<c>10.0.0.0/8</c>, <c>::1</c>).</summary>
-    public TrustedProxies(IEnumerable<string> entries) =>
-        _networks = entries.Select(entry => entry.Contains('/') ? IPNetwork.Parse(entry) : new IPNetwork(IPAddress.Parse(entry), IPAddress.Parse(entry).AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)).ToList();
+    public TrustedProxies(IEnumerable<string> entries) => _networks = new Connections.NetworkList(entries);
 
     /// <summary>No proxy is trusted.</summary>
     public static TrustedProxies None { get; } = new([]);
@@ -24,7 +23,7 @@ public sealed class TrustedProxies
     /// </summary>
     public IPEndPoint? ClientOf(IPEndPoint? peer, HttpRequest request)
     {
-        if (peer is null || _networks.Count == 0 || !IsTrusted(peer.Address))
+        if (peer is null || _networks.IsEmpty || !IsTrusted(peer.Address))
         {
             return peer;
         }
@@ -47,17 +46,5 @@ public sealed class TrustedProxies
     }
 
     /// <summary>Whether <paramref name="address"/> is one of the trusted proxies.</summary>
-    internal bool IsTrusted(IPAddress address)
-    {
-        IPAddress normalized = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-        foreach (IPNetwork network in _networks)
-        {
-            if (network.Contains(normalized))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    internal bool IsTrusted(IPAddress address) => _networks.Contains(address);
 }

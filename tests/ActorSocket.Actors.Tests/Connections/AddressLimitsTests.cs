@@ -9,7 +9,7 @@ public class AddressLimitsTests
     private long _now = 1_000_000;
 
     private AddressLimits Limits(int connections, double rate, double burst, params string[] exempt) =>
-        new(connections, rate, burst, AddressLimits.ParseNetworks(exempt), () => _now);
+        new(connections, rate, burst, new NetworkList(exempt), () => _now);
 
     private void Advance(double seconds) => _now += (long)(seconds * Stopwatch.Frequency);
 
