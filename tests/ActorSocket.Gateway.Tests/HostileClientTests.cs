@@ -459,6 +459,32 @@ public class HostileClientTests
         await publisher.FlushAsync();
         Assert.Equal("{\"op\":\"ack\",\"id\":2}", Encoding.UTF8.GetString(await publisher.ReadMessageAnsweringPingsAsync()));
         Assert.Equal("{\"op\":\"message\",\"topic\":\"kept\",\"data\":42}", Encoding.UTF8.GetString(await subscriber.ReadMessageAnsweringPingsAsync()));
-        Assert.Contains(server.LogEvents, e => e.Exception is NullReferenceException);
+        // The failure is logged (Akka's log events reach Serilog asynchronously).
+        Assert.True(SpinWait.SpinUntil(() => server.LogEvents.Any(e => e.Exception is NullReferenceException), TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task Topics_past_the_server_wide_cap_are_refused_with_unavailable_and_existing_ones_work()
+    {
+        await using TestServer server = await TestServer.StartAsync("actorsocket.pubsub.max-topics = 2");
+        await using RawClient client = await RawClient.ConnectAsync(server.Port, "/pubsub");
+
+        async Task<string> RequestAsync(string json)
+        {
+            client.Codec.SendText(Encoding.UTF8.GetBytes(json));
+            await client.FlushAsync();
+            return Encoding.UTF8.GetString(await client.ReadMessageAnsweringPingsAsync());
+        }
+
+        Assert.Equal("{\"op\":\"ack\",\"id\":1}", await RequestAsync("{\"op\":\"subscribe\",\"topic\":\"a\",\"id\":1}"));
+        Assert.Equal("{\"op\":\"ack\",\"id\":2}", await RequestAsync("{\"op\":\"subscribe\",\"topic\":\"b\",\"id\":2}"));
+        string refused = await RequestAsync("{\"op\":\"subscribe\",\"topic\":\"made-up-name\",\"id\":3}");
+        Assert.StartsWith("{\"op\":\"error\",\"id\":3,\"code\":\"unavailable\"", refused);
+
+        // The publisher is a subscriber: its message and its ack, in either order.
+        string first = await RequestAsync("{\"op\":\"publish\",\"topic\":\"a\",\"data\":1,\"id\":4}");
+        string second = Encoding.UTF8.GetString(await client.ReadMessageAnsweringPingsAsync());
+        Assert.Equal(new[] { "{\"op\":\"ack\",\"id\":4}", "{\"op\":\"message\",\"topic\":\"a\",\"data\":1}" }.Order(), new[] { first, second }.Order());
+        Assert.Equal("{\"op\":\"ack\",\"id\":5}", await RequestAsync("{\"op\":\"unsubscribe\",\"topic\":\"made-up-name\",\"id\":5}"));
     }
 }

@@ -45,7 +45,7 @@ public sealed class InlinePubSubHandler : InlineHandler
 
                 _subscribed.Add(request.Topic);
                 connection.BeginPending();
-                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack, AcceptsBatches: true), connection.Self);
+                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true), connection.Self);
                 break;
             case PubSubOp.Unsubscribe:
                 _subscribed?.Remove(request.Topic);
@@ -68,6 +68,18 @@ public sealed class InlinePubSubHandler : InlineHandler
     /// <inheritdoc />
     public override bool OnMessage(object message, IInlineConnection connection)
     {
+        if (message is TopicRefused { Ack: Acked refusedRequest } refused)
+        {
+            connection.EndPending();
+            if (refusedRequest.Topic is { } topic)
+            {
+                _subscribed?.Remove(topic); // the subscription was not made
+            }
+
+            connection.SendText(PubSubCodec.EncodeError(new PubSubError(refused.Code, refused.Message, refusedRequest.Id)));
+            return true;
+        }
+
         if (message is not Acked acked)
         {
             return false;
@@ -82,6 +94,6 @@ public sealed class InlinePubSubHandler : InlineHandler
         return true;
     }
 
-    /// <summary>The backend's answer to a request; <paramref name="Id"/> is the client's id to acknowledge, if it gave one.</summary>
-    private sealed record Acked(byte[]? Id);
+    /// <summary>The backend's answer to a request; <paramref name="Id"/> is the client's id to acknowledge, if it gave one; <paramref name="Topic"/> the topic of a subscribe.</summary>
+    private sealed record Acked(byte[]? Id, string? Topic = null);
 }

@@ -49,6 +49,14 @@ public static class Topic
 }
 
 /// <summary>
+/// The answer to a command that was refused, sent to its sender instead of its acknowledgement.
+/// </summary>
+/// <param name="Ack">The acknowledgement the command carried (null when it carried none).</param>
+/// <param name="Code">The error code for the client (<c>unavailable</c>).</param>
+/// <param name="Message">Why, in a sentence.</param>
+public sealed record TopicRefused(object? Ack, string Code, string Message);
+
+/// <summary>
 /// Several messages of one topic, oldest first, delivered at once to a subscriber that asked for
 /// batches (<see cref="Topic.Subscribe.AcceptsBatches"/>): a batch that arrived from another node
 /// reaches such a subscriber in one mailbox operation.

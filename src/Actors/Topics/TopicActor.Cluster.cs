@@ -110,6 +110,9 @@ internal sealed partial class TopicActor
         }
     }
 
+    // The registry was asked to stop this publish-only topic; a subscriber arriving meanwhile resets it.
+    private bool _stopping;
+
     private void AddToBatch(Topic.Publish publish)
     {
         _batch.Add(publish.Message);
@@ -144,6 +147,13 @@ internal sealed partial class TopicActor
 
         // A publish is acknowledged once it is delivered here and handed to the cluster.
         SendAcks(_publishAcks);
+        if (_subscribers.Count == 0 && !_stopping)
+        {
+            // Only publishes, nobody here listens: nothing to keep until the idle timeout, so the
+            // stop handshake starts now (a burst of made-up topic names leaves no actors behind).
+            _stopping = true;
+            Context.Parent.Tell(new Idle(_name));
+        }
     }
 
     private void Register()

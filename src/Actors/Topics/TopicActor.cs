@@ -192,6 +192,7 @@ internal sealed partial class TopicActor : UntypedActor, IWithTimers
         _snapshot = [.. _subscribers];
         _batchSnapshot = [.. _takesBatches];
         _singleSnapshot = [.. _subscribers.Where(subscriber => !_takesBatches.Contains(subscriber))];
+        _stopping = false;
         if (_subscribers.Count == 0)
         {
             StartIdleTimer();

@@ -1,5 +1,6 @@
 using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Metrics;
+using ActorSocket.Protocol.PubSub;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 
@@ -116,6 +117,10 @@ public sealed class TopicRegistry : UntypedActor
 
         switch (command)
         {
+            case Topic.Subscribe or Topic.Publish when _topics.Count >= _settings.MaxTopics:
+                // Names are the clients' to make up: the number of topic actors is not.
+                sender.Tell(new TopicRefused(command is Topic.Subscribe s ? s.Ack : ((Topic.Publish)command).Ack, PubSubError.Unavailable, "this node holds its maximum of " + _settings.MaxTopics + " topics; retry later"));
+                break;
             case Topic.Subscribe:
             case Topic.Publish when _cluster is not null: // other nodes may have subscribers
                 Start(command.Name).Tell(command, sender);

@@ -5,4 +5,11 @@ public sealed record TopicSettings
 {
     /// <summary>How long a topic without subscribers lives on. 30 s: a reconnecting client finds its topic still there; a dead one costs nothing for long.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Topics one node holds at once; a subscribe (or, in a cluster, a publish) that would start
+    /// one more is refused with <c>unavailable</c>. 100,000: far above a chat server's rooms, and
+    /// at about 1 KiB per topic actor 100 MiB at most, whatever names clients make up.
+    /// </summary>
+    public int MaxTopics { get; init; } = 100_000;
 }

@@ -177,6 +177,7 @@ public sealed record GatewayOptions
             Topics = new ActorSocket.Actors.Topics.TopicSettings
             {
                 IdleTimeout = Positive(c.GetTimeSpan("pubsub.topic-idle-timeout"), "pubsub.topic-idle-timeout"),
+                MaxTopics = Range(c.GetInt("pubsub.max-topics"), 1, int.MaxValue, "pubsub.max-topics"),
             },
             Cluster = ClusterOptions.From(c),
             TrustedProxies = c.GetStringList("trusted-proxies", []).ToList(),

@@ -220,4 +220,25 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([.. new byte[8], 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], manifest));
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([1, 2, 3], serializer.Manifest(new ConfirmRequest("t", 1, 2))));
     }
+
+    [Fact]
+    public void Publishes_to_made_up_topics_nobody_subscribes_to_leave_no_topic_behind()
+    {
+        IActorRef backend = CreateBackend();
+        for (int i = 0; i < 300; i++)
+        {
+            backend.Tell(new Topic.Publish(TopicMessage.Create("made-up-" + i, "1"u8), i));
+            ExpectMsg(i); // handed to the cluster
+        }
+
+        // Each publish-only topic stops once its batch is out, not after the idle timeout (30 s here).
+        AwaitAssert(
+            () =>
+            {
+                backend.Tell(TopicRegistry.CountTopics.Instance);
+                Assert.Equal(0, ExpectMsg<int>());
+            },
+            TimeSpan.FromSeconds(10),
+            TimeSpan.FromMilliseconds(200));
+    }
 }
