@@ -36,7 +36,7 @@ errors=$(grep -c ' ERR\] \| FTL\] ' "$log" || true)
 echo "$result lost_lines=$lost duplicate_reports=$duplicates error_lines=$errors"
 
 gnuplot <<EOF
-set terminal pngcairo size 1200,800 font ",10"
+set terminal pngcairo size 1200,800 font ",10" noenhanced
 set output "$OUT/soak.png"
 set datafile separator ","
 set key autotitle columnhead outside bottom

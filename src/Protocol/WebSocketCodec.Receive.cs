@@ -104,6 +104,9 @@ public sealed partial class WebSocketCodec
 
     private bool IsInputIgnored => CloseReceived || _failed || State == CodecState.Closed;
 
+    /// <summary>Whether a frame or a fragmented message has started and not ended: the peer owes us the rest.</summary>
+    public bool MessageInProgress => _inFrame || _messageOpcode != Opcode.Continuation || _input.Length > 0;
+
     /// <summary>
     /// The close frame this end still owes (the echo of the peer's close, or the code that fails the
     /// connection) when <see cref="WebSocketCodecOptions.AutoCloseReply"/> is off; null otherwise.

@@ -189,7 +189,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
     [GeneratedRegex(@"listening on (ws://\S+)")]
     private static partial Regex ListeningLine();
 
-    [GeneratedRegex(@"Cluster node (akka\.tcp://\S+) joining")]
+    [GeneratedRegex(@"Cluster node (akka(?:\.ssl)?\.tcp://\S+) joining")]
     private static partial Regex AddressLine();
 
     [GeneratedRegex(@"X-Cluster-Member: ([^\r\n]*)", RegexOptions.IgnoreCase)]

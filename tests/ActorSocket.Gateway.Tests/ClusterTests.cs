@@ -170,6 +170,53 @@ public sealed class ClusterTests
         Assert.DoesNotContain(" up;", member, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Two_nodes_share_topics_over_TLS_remoting_and_a_plain_node_cannot_join_them()
+    {
+        string directory = Directory.CreateTempSubdirectory("actorsocket-remoting-tls-").FullName;
+        var nodes = new List<ClusterNode>();
+        try
+        {
+            string pfx = Path.Combine(directory, "node.pfx");
+            using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+            {
+                var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=actorsocket-node", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+                using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+                await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pw"));
+            }
+
+            string[] tls = ["--set", $"actorsocket.cluster.tls {{ certificate = \"{pfx}\", password = \"pw\", suppress-validation = on }}"];
+            nodes.Add(await ClusterNode.StartAsync(null, tls));
+            nodes.Add(await ClusterNode.StartAsync(nodes[0].Address, tls));
+            await nodes[0].WaitUntilMemberAsync(2);
+            await nodes[1].WaitUntilMemberAsync(2);
+
+            using ClientWebSocket subscriber = await SubscribeAsync(nodes[1], "secure");
+            using ClientWebSocket publisher = await ConnectAsync(nodes[0]);
+            await PublishAsync(publisher, "secure", "7");
+            Assert.Equal(7, (await ReceiveAsync(subscriber)).GetProperty("data").GetInt32());
+
+            // A node speaking plain TCP to the TLS seed fails to associate and never becomes a member.
+            Assert.StartsWith("akka.ssl.tcp://", nodes[0].Address, StringComparison.Ordinal);
+            await using ClusterNode plain = await ClusterNode.StartAsync(nodes[0].Address[(nodes[0].Address.IndexOf('@') + 1)..]); // host:port, plain TCP
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!plain.Output.Contains("has failed", StringComparison.Ordinal) && !plain.Output.Contains("gated", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no failed association logged:\n" + plain.Output);
+                await Task.Delay(100);
+            }
+
+            (int status, _) = await plain.HealthAsync();
+            Assert.Equal(503, status);
+            await nodes[0].WaitUntilMemberAsync(2);
+        }
+        finally
+        {
+            await StopAsync(nodes);
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static async Task StopAsync(IEnumerable<ClusterNode> nodes) =>
         await Task.WhenAll(nodes.Select(node => node.DisposeAsync().AsTask()));
 

@@ -487,4 +487,18 @@ public class HostileClientTests
         Assert.Equal(new[] { "{\"op\":\"ack\",\"id\":4}", "{\"op\":\"message\",\"topic\":\"a\",\"data\":1}" }.Order(), new[] { first, second }.Order());
         Assert.Equal("{\"op\":\"ack\",\"id\":5}", await RequestAsync("{\"op\":\"unsubscribe\",\"topic\":\"made-up-name\",\"id\":5}"));
     }
+
+    [Fact]
+    public async Task A_message_trickled_while_pings_are_answered_is_closed_with_1008()
+    {
+        await using TestServer server = await TestServer.StartAsync("actorsocket { ping-interval = 200ms, ping-timeout = 5s, min-message-rate = 1000 }");
+        await using RawClient client = await RawClient.ConnectAsync(server.Port);
+        client.Codec.SendFrame(Opcode.Text, "the start of a message that never ends"u8, fin: false);
+        await client.FlushAsync();
+
+        // The client stays alive (every ping answered) but the message never advances.
+        Assert.Equal(CloseCode.PolicyViolation, await client.ReadCloseAsync(answerPings: true));
+        ConnectionTerminated ended = await server.NextTerminationAsync();
+        Assert.Equal("message too slow", ended.Reason);
+    }
 }

@@ -1,5 +1,6 @@
 using ActorSocket.Protocol;
 using Akka.Actor;
+using Microsoft.Extensions.Logging;
 
 namespace ActorSocket.Actors.Connections;
 
@@ -23,6 +24,8 @@ public sealed partial class ConnectionActor
     private long _pongDeadline;
     private bool _awaitingPong;
     private int _pingCount;
+    private long _midMessageSince = -1;
+    private long _midMessageBytes;
 
     private ICancelable Schedule(TimeSpan delay, object message) =>
         Context.System.Scheduler.ScheduleTellOnceCancelable(delay, Self, message, Self);
@@ -94,6 +97,11 @@ public sealed partial class ConnectionActor
             return;
         }
 
+        if (TooSlowMidMessage())
+        {
+            return;
+        }
+
         Span<byte> payload = stackalloc byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(payload, ++_pingCount);
         _codec.SendPing(payload);
@@ -116,6 +124,39 @@ public sealed partial class ConnectionActor
             _awaitingPong = false;
             _keepalive?.Set(_keepaliveSlot, _nextPingAt);
         }
+    }
+
+    /// <summary>
+    /// Checked at each ping: a frame or message that was already in progress at the previous ping
+    /// must have brought at least <see cref="ConnectionSettings.MinMessageRate"/> bytes per second
+    /// since (as Kestrel's minimum request body rate). A client that trickles a message, answering
+    /// pings in between, is dropped with 1008 instead of holding its buffers for ever.
+    /// </summary>
+    private bool TooSlowMidMessage()
+    {
+        if (Settings.MinMessageRate <= 0 || !_codec!.MessageInProgress)
+        {
+            _midMessageSince = -1;
+            return false;
+        }
+
+        long now = _keepalive!.Now;
+        if (_midMessageSince >= 0 && _bytesIn - _midMessageBytes < Settings.MinMessageRate * (now - _midMessageSince) / 1000.0)
+        {
+            _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} sent a message at under {MinMessageRate} bytes/s; closing with 1008", _id, Remote, Settings.MinMessageRate);
+            _codec.SendClose(CloseCode.PolicyViolation, "message too slow");
+            Flush();
+            EndAbnormally(TerminationCause.ProtocolError, CloseCode.PolicyViolation, "message too slow");
+            return true;
+        }
+
+        if (_midMessageSince < 0 || _bytesIn - _midMessageBytes > 0)
+        {
+            _midMessageSince = now;
+            _midMessageBytes = _bytesIn;
+        }
+
+        return false;
     }
 
     private void OnPongTimeout()

@@ -94,6 +94,14 @@ public sealed record ConnectionSettings
     public int InlinePending { get; init; } = 256;
 
     /// <summary>
+    /// The slowest a frame or message in progress may arrive, in bytes per second, measured from one
+    /// keepalive ping to the next; slower closes with 1008. 240, Kestrel's minimum request body rate:
+    /// a 1 MiB message then has over an hour, a client trickling a message to hold the server's
+    /// buffers is dropped. 0: no minimum.
+    /// </summary>
+    public double MinMessageRate { get; init; } = 240;
+
+    /// <summary>
     /// How long a send may wait for the client to take any byte before the connection is dropped
     /// (1008 slow consumer when open). 30 s: longer than a mobile network's usual stall, shorter
     /// than the time a client that stopped reading may hold its backlog.

@@ -18,7 +18,6 @@ internal sealed class TrimmingArrayPool : ArrayPool<byte>
     private const int MinShift = 8; // 256 B
     private readonly Bucket[] _buckets;
     private readonly long _maxRetainedBytes;
-    private long _retainedBytes;
 
     /// <param name="maxArrayLength">The largest array pooled.</param>
     /// <param name="maxRetainedBytes">Bytes the pool may hold in all; a returned array past it is left to the GC.</param>
@@ -36,8 +35,22 @@ internal sealed class TrimmingArrayPool : ArrayPool<byte>
     /// <summary>The largest array this pool keeps.</summary>
     public int MaxArrayLength { get; }
 
-    /// <summary>Bytes held in the pool now.</summary>
-    public long RetainedBytes => Interlocked.Read(ref _retainedBytes);
+    /// <summary>Bytes held in the pool now (read without locks: exact when nothing rents or returns meanwhile).</summary>
+    public long RetainedBytes
+    {
+        get
+        {
+            // Each size keeps its own count under its own lock: no counter shared by every rent
+            // and return for the cores to fight over.
+            long total = 0;
+            foreach (Bucket bucket in _buckets)
+            {
+                total += (long)bucket.Count * bucket.Size;
+            }
+
+            return total;
+        }
+    }
 
     /// <inheritdoc />
     public override byte[] Rent(int minimumLength)
@@ -48,14 +61,7 @@ internal sealed class TrimmingArrayPool : ArrayPool<byte>
         }
 
         Bucket bucket = _buckets[Index(minimumLength)];
-        byte[]? array = bucket.TryPop();
-        if (array is null)
-        {
-            return GC.AllocateUninitializedArray<byte>(bucket.Size);
-        }
-
-        Interlocked.Add(ref _retainedBytes, -array.Length);
-        return array;
+        return bucket.TryPop() ?? GC.AllocateUninitializedArray<byte>(bucket.Size);
     }
 
     /// <inheritdoc />
@@ -66,10 +72,9 @@ internal sealed class TrimmingArrayPool : ArrayPool<byte>
             return; // not one of ours
         }
 
-        if (Interlocked.Add(ref _retainedBytes, array.Length) > _maxRetainedBytes)
+        if (RetainedBytes + array.Length > _maxRetainedBytes)
         {
-            Interlocked.Add(ref _retainedBytes, -array.Length); // over budget: the GC takes it
-            return;
+            return; // over budget: the GC takes it
         }
 
         if (clearArray)
@@ -89,7 +94,6 @@ internal sealed class TrimmingArrayPool : ArrayPool<byte>
             freed += bucket.TrimIdle();
         }
 
-        Interlocked.Add(ref _retainedBytes, -freed);
         return freed;
     }
 
@@ -104,6 +108,9 @@ internal sealed class TrimmingArrayPool : ArrayPool<byte>
         private int _lowSinceTrim;
 
         public int Size { get; } = size;
+
+        /// <summary>Arrays held; read without the lock by the budget check.</summary>
+        public int Count => Volatile.Read(ref _count);
 
         public byte[]? TryPop()
         {

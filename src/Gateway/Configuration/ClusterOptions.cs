@@ -34,6 +34,15 @@ public sealed record ClusterOptions
     /// <summary>Confirmation and batching of topics across nodes.</summary>
     public required ClusterTopicSettings Topics { get; init; }
 
+    /// <summary>A PFX certificate for remoting over TLS; empty: remoting is plain TCP.</summary>
+    public string TlsCertificate { get; init; } = string.Empty;
+
+    /// <summary>The password of <see cref="TlsCertificate"/>.</summary>
+    public string TlsPassword { get; init; } = string.Empty;
+
+    /// <summary>Whether the peers' certificates are taken without validating their chain (self-signed certificates; encryption without authentication).</summary>
+    public bool TlsSuppressValidation { get; init; }
+
     /// <summary>Reads <c>actorsocket.cluster</c>.</summary>
     public static ClusterOptions From(Config actorsocket)
     {
@@ -44,14 +53,18 @@ public sealed record ClusterOptions
             throw new ConfigurationException("actorsocket.cluster.port = " + port + " is outside 0..65535.");
         }
 
+        string certificate = c.GetString("tls.certificate", string.Empty);
         return new ClusterOptions
         {
             Enabled = c.GetBoolean("enabled"),
             Host = c.GetString("host"),
             Port = port,
             PublicHost = c.GetString("public-host", string.Empty),
-            SeedNodes = c.GetStringList("seed-nodes", []).Select(NormalizeSeed).ToList(),
+            SeedNodes = c.GetStringList("seed-nodes", []).Select(seed => NormalizeSeed(seed, tls: certificate.Length > 0)).ToList(),
             Roles = c.GetStringList("roles", []).ToList(),
+            TlsCertificate = certificate,
+            TlsPassword = c.GetString("tls.password", string.Empty),
+            TlsSuppressValidation = c.GetBoolean("tls.suppress-validation", false),
             Topics = new ClusterTopicSettings
             {
                 ConfirmTimeout = c.GetTimeSpan("confirm-timeout"),
@@ -62,9 +75,10 @@ public sealed record ClusterOptions
     }
 
     /// <summary>
-    /// <c>host:port</c> becomes <c>akka.tcp://actorsocket@host:port</c>; a full address is kept.
+    /// <c>host:port</c> becomes <c>akka.tcp://actorsocket@host:port</c> (<c>akka.ssl.tcp://</c> with
+    /// remoting over TLS); a full address is kept.
     /// </summary>
-    public static string NormalizeSeed(string seed)
+    public static string NormalizeSeed(string seed, bool tls = false)
     {
         if (seed.Contains("://", StringComparison.Ordinal))
         {
@@ -77,7 +91,7 @@ public sealed record ClusterOptions
             throw new ConfigurationException("A seed node is host:port or akka.tcp://" + SystemName + "@host:port, not \"" + seed + "\".");
         }
 
-        return "akka.tcp://" + SystemName + "@" + seed;
+        return (tls ? "akka.ssl.tcp://" : "akka.tcp://") + SystemName + "@" + seed;
     }
 
     /// <summary>The Akka settings these options stand for; empty when the cluster is off.</summary>
@@ -95,6 +109,16 @@ public sealed record ClusterOptions
         if (PublicHost.Length > 0)
         {
             hocon.AppendLine("akka.remote.dot-netty.tcp.public-hostname = " + Quote(PublicHost));
+        }
+
+        if (TlsCertificate.Length > 0)
+        {
+            // Akka.Remote's DotNetty transport over TLS, with mutual authentication: each node
+            // presents the certificate and checks the other's.
+            hocon.AppendLine("akka.remote.dot-netty.tcp.enable-ssl = true");
+            hocon.AppendLine("akka.remote.dot-netty.tcp.ssl.certificate.path = " + Quote(TlsCertificate));
+            hocon.AppendLine("akka.remote.dot-netty.tcp.ssl.certificate.password = " + Quote(TlsPassword));
+            hocon.AppendLine("akka.remote.dot-netty.tcp.ssl.suppress-validation = " + (TlsSuppressValidation ? "on" : "off"));
         }
 
         hocon.AppendLine("akka.cluster.seed-nodes = [" + string.Join(", ", SeedNodes.Select(Quote)) + "]");

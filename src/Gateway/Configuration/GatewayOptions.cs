@@ -108,6 +108,7 @@ public sealed record GatewayOptions
             HandlerQueue = Range(c.GetInt("handler-queue"), 1, 1_000_000, "handler-queue"),
             InlinePending = Range(c.GetInt("max-pending-requests"), 1, 1_000_000, "max-pending-requests"),
             WriteTimeout = Positive(c.GetTimeSpan("write-timeout"), "write-timeout"),
+            MinMessageRate = NonNegative(c.GetDouble("min-message-rate"), "min-message-rate"),
             MaxConnectionsPerAddress = Range(c.GetInt("max-connections-per-address"), 0, int.MaxValue, "max-connections-per-address"),
             ConnectionsPerSecondPerAddress = NonNegative(c.GetDouble("connections-per-second-per-address"), "connections-per-second-per-address"),
             ConnectionBurstPerAddress = Range(c.GetInt("connection-burst-per-address"), 1, int.MaxValue, "connection-burst-per-address"),
