@@ -26,6 +26,7 @@ declare -A spec=(
   [fanout-1000]="fanout /pubsub --subs 1000 --pubs 1 --rate 0 --seconds 10 --topic bench --msg-size 32|deliveries_per_s"
   [fanout-10000]="fanout /pubsub --subs 10000 --pubs 1 --rate 1000 --seconds 10 --topic bench --msg-size 32|p99_us"
   [idle-19500]="idle /echo --conns 19500 --hold 20 --src-ips 127.0.0.1-127.0.0.40|kb_per_conn"
+  [rooms-2]="rooms /pubsub --rooms 1000 --members 10 --rate 2 --seconds 10 --topic chat --msg-size 64|p99_us"
 )
 results=$work/results
 for round in $(seq 1 "$rounds"); do
