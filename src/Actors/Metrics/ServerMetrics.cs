@@ -44,6 +44,7 @@ public sealed class ServerMetrics
         var pause = factory.CreateGauge("dotnet_gc_pause_time_percent", "Share of time the GC paused the process since start.");
         var poolThreads = factory.CreateGauge("dotnet_threadpool_threads", "Thread-pool threads now.");
         var poolQueue = factory.CreateGauge("dotnet_threadpool_queue_length", "Work items waiting for a thread-pool thread.");
+        var bufferPool = factory.CreateGauge("actorsocket_buffer_pool_bytes", "Bytes the connections' buffer pool holds for reuse (freed when unused for a trim period).");
         Registry.AddBeforeCollectCallback(() =>
         {
             GCMemoryInfo info = GC.GetGCMemoryInfo();
@@ -51,6 +52,7 @@ public sealed class ServerMetrics
             pause.Set(info.PauseTimePercentage);
             poolThreads.Set(ThreadPool.ThreadCount);
             poolQueue.Set(ThreadPool.PendingWorkItemCount);
+            bufferPool.Set(ActorSocket.Actors.Connections.ConnectionBuffers.Pool.RetainedBytes);
         });
     }
 
