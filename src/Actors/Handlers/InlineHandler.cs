@@ -37,7 +37,11 @@ public interface IInlineConnection
     /// </summary>
     void BeginPending();
 
-    /// <summary>One request counted by <see cref="BeginPending"/> was answered.</summary>
+    /// <summary>
+    /// One request counted by <see cref="BeginPending"/> was answered. It may resume reading at once,
+    /// handing the handler requests that were held back: call it after the handler's own work for
+    /// the answer is done.
+    /// </summary>
     void EndPending();
 }
 

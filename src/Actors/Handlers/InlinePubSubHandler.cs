@@ -68,15 +68,17 @@ public sealed class InlinePubSubHandler : InlineHandler
     /// <inheritdoc />
     public override bool OnMessage(object message, IInlineConnection connection)
     {
+        // EndPending comes last: it may resume the connection's reading, which hands this handler the
+        // requests held back meanwhile, so this answer and its state change must be done by then.
         if (message is TopicRefused { Ack: Acked refusedRequest } refused)
         {
-            connection.EndPending();
             if (refusedRequest.Topic is { } topic)
             {
                 _subscribed?.Remove(topic); // the subscription was not made
             }
 
             connection.SendText(PubSubCodec.EncodeError(new PubSubError(refused.Code, refused.Message, refusedRequest.Id)));
+            connection.EndPending();
             return true;
         }
 
@@ -85,12 +87,12 @@ public sealed class InlinePubSubHandler : InlineHandler
             return false;
         }
 
-        connection.EndPending();
         if (acked.Id is not null)
         {
             connection.SendText(PubSubCodec.EncodeAck(acked.Id));
         }
 
+        connection.EndPending();
         return true;
     }
 
