@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace ActorSocket.Gateway.Tests;
@@ -11,69 +9,46 @@ namespace ActorSocket.Gateway.Tests;
 /// </summary>
 public sealed partial class ClusterNode : IAsyncDisposable
 {
-    private static string Daemon => Path.Combine(AppContext.BaseDirectory, "actorsocket.dll");
+    private readonly DaemonProcess _daemon;
 
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    private readonly TaskCompletionSource<string> _url = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource<string> _address = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private ClusterNode(string? seed, IEnumerable<string> extra)
+    private ClusterNode(DaemonProcess daemon, string address)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        var args = new List<string> { Daemon, "--port", "0", "--cluster", "--cluster-port", "0", "--log-level", "Information" };
+        _daemon = daemon;
+        Address = address;
+    }
+
+    /// <summary>The WebSocket base URL, ws://127.0.0.1:port.</summary>
+    public string Url => _daemon.Url;
+
+    /// <summary>The HTTP port.</summary>
+    public int Port => _daemon.Port;
+
+    /// <summary>The node's cluster address (akka.tcp://actorsocket@127.0.0.1:port, akka.ssl.tcp:// over TLS).</summary>
+    public string Address { get; }
+
+    /// <summary>Everything the process printed so far.</summary>
+    public string Output => _daemon.Output;
+
+    /// <summary>Starts a node and waits until it listens and has printed its cluster address.</summary>
+    public static async Task<ClusterNode> StartAsync(string? seed, params string[] extra)
+    {
+        var args = new List<string> { "--cluster", "--cluster-port", "0" };
         if (seed is not null)
         {
             args.AddRange(["--seed-node", seed]);
         }
 
         args.AddRange(extra);
-        args.ForEach(start.ArgumentList.Add);
-        _process = new Process { StartInfo = start };
-        _process.OutputDataReceived += (_, line) => OnLine(line.Data);
-        _process.ErrorDataReceived += (_, line) => OnLine(line.Data);
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
-
-    /// <summary>The WebSocket base URL, ws://127.0.0.1:port.</summary>
-    public string Url { get; private set; } = string.Empty;
-
-    /// <summary>The HTTP port.</summary>
-    public int Port => new Uri(Url).Port;
-
-    /// <summary>The node's cluster address (akka.tcp://actorsocket@127.0.0.1:port).</summary>
-    public string Address { get; private set; } = string.Empty;
-
-    /// <summary>Everything the process printed so far.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    /// <summary>Starts a node and waits until it listens and has printed its cluster address.</summary>
-    public static async Task<ClusterNode> StartAsync(string? seed, params string[] extra)
-    {
-        var node = new ClusterNode(seed, extra);
+        DaemonProcess daemon = await DaemonProcess.StartWithArgumentsAsync(args);
         try
         {
-            node.Url = await node._url.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            node.Address = await node._address.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            return new ClusterNode(daemon, await daemon.WaitForMatchAsync(AddressLine(), TimeSpan.FromSeconds(30)));
         }
         catch
         {
-            await node.DisposeAsync();
+            await daemon.DisposeAsync();
             throw;
         }
-
-        return node;
     }
 
     /// <summary>Starts three nodes, the second and third joining the first, and waits until all are up.</summary>
@@ -138,56 +113,10 @@ public sealed partial class ClusterNode : IAsyncDisposable
     }
 
     /// <summary>kill -9: no leave, no close frames, the socket vanishes.</summary>
-    public async Task KillAsync()
-    {
-        _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
-    }
+    public Task KillAsync() => _daemon.KillAsync();
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            if (!await ExternalProcess.TerminateAsync(_process, TimeSpan.FromSeconds(20)))
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-
-        _process.Dispose();
-    }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            _url.TrySetException(new InvalidOperationException("the daemon exited: " + Output));
-            _address.TrySetException(new InvalidOperationException("the daemon exited: " + Output));
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-
-        Match listening = ListeningLine().Match(line);
-        if (listening.Success)
-        {
-            _url.TrySetResult(listening.Groups[1].Value);
-        }
-
-        Match address = AddressLine().Match(line);
-        if (address.Success)
-        {
-            _address.TrySetResult(address.Groups[1].Value);
-        }
-    }
-
-    [GeneratedRegex(@"listening on (ws://\S+)")]
-    private static partial Regex ListeningLine();
+    public ValueTask DisposeAsync() => _daemon.DisposeAsync();
 
     [GeneratedRegex(@"Cluster node (akka(?:\.ssl)?\.tcp://\S+) joining")]
     private static partial Regex AddressLine();

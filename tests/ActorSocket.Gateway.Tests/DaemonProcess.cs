@@ -32,8 +32,11 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
+    /// <summary>The WebSocket base URL, ws://127.0.0.1:port.</summary>
+    public string Url { get; private set; } = string.Empty;
+
     /// <summary>The HTTP port.</summary>
-    public int Port { get; private set; }
+    public int Port => new Uri(Url).Port;
 
     /// <summary>Everything the process printed so far.</summary>
     public string Output
@@ -48,21 +51,41 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until the process has printed <paramref name="text"/>; fails with its output after <paramref name="timeout"/>.</summary>
-    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    public Task WaitForOutputAsync(string text, TimeSpan timeout) =>
+        WaitForMatchAsync(new Regex("(" + Regex.Escape(text) + ")"), timeout);
+
+    /// <summary>Waits until a line of the output matches <paramref name="pattern"/>; its first group.</summary>
+    public async Task<string> WaitForMatchAsync(Regex pattern, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
-        while (!Output.Contains(text, StringComparison.Ordinal))
+        while (true)
         {
-            if (clock.Elapsed > timeout)
+            Match match = pattern.Match(Output);
+            if (match.Success)
             {
-                throw new TimeoutException("the daemon did not print \"" + text + "\" in " + timeout + ": " + Output);
+                return match.Groups[1].Value;
             }
 
-            lock (_output)
+            if (clock.Elapsed > timeout || _process.HasExited)
             {
-                Monitor.Wait(_output, TimeSpan.FromMilliseconds(200)); // woken by the next line
+                throw new TimeoutException("the daemon did not print " + pattern + " in " + timeout + ": " + Output);
             }
+
+            await Task.Run(() =>
+            {
+                lock (_output)
+                {
+                    Monitor.Wait(_output, TimeSpan.FromMilliseconds(200)); // woken by the next line
+                }
+            });
         }
+    }
+
+    /// <summary>kill -9: no leave, no close frames, the sockets vanish.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
     }
 
     /// <summary>The process's resident memory now, from /proc/PID/status.</summary>
@@ -83,13 +106,16 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the daemon with <c>--set</c> for each of <paramref name="settings"/> and waits until it listens.</summary>
-    public static async Task<DaemonProcess> StartAsync(params string[] settings)
+    public static Task<DaemonProcess> StartAsync(params string[] settings) =>
+        StartWithArgumentsAsync(settings.SelectMany(setting => new[] { "--set", setting }));
+
+    /// <summary>Starts the daemon with these command-line arguments (after a free port and Information logging) and waits until it listens.</summary>
+    public static async Task<DaemonProcess> StartWithArgumentsAsync(IEnumerable<string> arguments)
     {
-        var daemon = new DaemonProcess(settings.SelectMany(setting => new[] { "--set", setting }));
+        var daemon = new DaemonProcess(arguments);
         try
         {
-            string url = await daemon._url.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            daemon.Port = new Uri(url).Port;
+            daemon.Url = await daemon._url.Task.WaitAsync(TimeSpan.FromSeconds(30));
         }
         catch
         {
@@ -102,7 +128,7 @@ public sealed partial class DaemonProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited && !await ExternalProcess.TerminateAsync(_process, TimeSpan.FromSeconds(15)))
+        if (!_process.HasExited && !await ExternalProcess.TerminateAsync(_process, TimeSpan.FromSeconds(20)))
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
