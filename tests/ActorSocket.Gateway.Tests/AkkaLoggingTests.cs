@@ -19,7 +19,8 @@ public class AkkaLoggingTests
         await using TestServer server = await TestServer.StartAsync();
         ILoggingAdapter log = Akka.Event.Logging.GetLogger(server.System, "bridge-test");
         log.Warning("Connection {ConnectionId} went {Direction}", 42, "away");
-        await server.StopAsync();
+        // Akka's log events reach Serilog through its logger actor, asynchronously: wait for this one.
+        Assert.True(SpinWait.SpinUntil(() => server.LogEvents.Any(e => e.RenderMessage().Contains("went", StringComparison.Ordinal)), TimeSpan.FromSeconds(10)));
         var line = server.LogEvents.Single(e => e.RenderMessage().Contains("went", StringComparison.Ordinal));
         Assert.Equal("42", line.Properties["ConnectionId"].ToString());
         Assert.Equal("\"away\"", line.Properties["Direction"].ToString());
@@ -31,7 +32,7 @@ public class AkkaLoggingTests
         await using TestServer server = await TestServer.StartAsync();
         ILoggingAdapter log = Akka.Event.Logging.GetLogger(server.System, "bridge-test");
         log.Warning("second={1} first={0} second-again={1}", "A", "B");
-        await server.StopAsync();
+        Assert.True(SpinWait.SpinUntil(() => server.LogEvents.Any(e => e.RenderMessage().Contains("second=", StringComparison.Ordinal)), TimeSpan.FromSeconds(10)));
         var line = server.LogEvents.Single(e => e.RenderMessage().Contains("second=", StringComparison.Ordinal));
         // Serilog quotes string values when rendering; what matters is which value sits where.
         Assert.Contains("second=\"B\" first=\"A\" second-again=\"B\"", line.RenderMessage());

@@ -501,4 +501,27 @@ public class HostileClientTests
         ConnectionTerminated ended = await server.NextTerminationAsync();
         Assert.Equal("message too slow", ended.Reason);
     }
+
+    [Fact]
+    public async Task Subscriptions_past_the_server_wide_cap_are_refused_with_unavailable()
+    {
+        await using TestServer server = await TestServer.StartAsync("actorsocket.pubsub.max-subscriptions = 2");
+        await using RawClient first = await RawClient.ConnectAsync(server.Port, "/pubsub");
+        await using RawClient second = await RawClient.ConnectAsync(server.Port, "/pubsub");
+
+        static async Task<string> RequestAsync(RawClient client, string json)
+        {
+            client.Codec.SendText(Encoding.UTF8.GetBytes(json));
+            await client.FlushAsync();
+            return Encoding.UTF8.GetString(await client.ReadMessageAnsweringPingsAsync());
+        }
+
+        Assert.Equal("{\"op\":\"ack\",\"id\":1}", await RequestAsync(first, "{\"op\":\"subscribe\",\"topic\":\"t\",\"id\":1}"));
+        Assert.Equal("{\"op\":\"ack\",\"id\":2}", await RequestAsync(second, "{\"op\":\"subscribe\",\"topic\":\"t\",\"id\":2}"));
+        Assert.StartsWith("{\"op\":\"error\",\"id\":3,\"code\":\"unavailable\"", await RequestAsync(second, "{\"op\":\"subscribe\",\"topic\":\"u\",\"id\":3}"));
+
+        // One leaves; the place is free again.
+        Assert.Equal("{\"op\":\"ack\",\"id\":4}", await RequestAsync(first, "{\"op\":\"unsubscribe\",\"topic\":\"t\",\"id\":4}"));
+        Assert.Equal("{\"op\":\"ack\",\"id\":5}", await RequestAsync(second, "{\"op\":\"subscribe\",\"topic\":\"u\",\"id\":5}"));
+    }
 }

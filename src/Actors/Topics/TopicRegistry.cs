@@ -103,6 +103,12 @@ public sealed class TopicRegistry : UntypedActor
 
     private void Dispatch(Topic.ICommand command, IActorRef sender)
     {
+        if (command is Topic.Subscribe subscribe && _metrics.Subscriptions.Value >= _settings.MaxSubscriptions)
+        {
+            sender.Tell(new TopicRefused(subscribe.Ack, PubSubError.Unavailable, "this node holds its maximum of " + _settings.MaxSubscriptions + " subscriptions; retry later"));
+            return;
+        }
+
         if (_held.TryGetValue(command.Name, out var held))
         {
             held.Add((command, sender));

@@ -12,4 +12,11 @@ public sealed record TopicSettings
     /// at about 1 KiB per topic actor 100 MiB at most, whatever names clients make up.
     /// </summary>
     public int MaxTopics { get; init; } = 100_000;
+
+    /// <summary>
+    /// Subscriptions one node holds at once (every connection's topics together); a subscribe past
+    /// it is refused with <c>unavailable</c>. 1,000,000: 20 per connection at 50,000 connections,
+    /// about 100 B each in the topic actors.
+    /// </summary>
+    public int MaxSubscriptions { get; init; } = 1_000_000;
 }

@@ -179,6 +179,7 @@ public sealed record GatewayOptions
             {
                 IdleTimeout = Positive(c.GetTimeSpan("pubsub.topic-idle-timeout"), "pubsub.topic-idle-timeout"),
                 MaxTopics = Range(c.GetInt("pubsub.max-topics"), 1, int.MaxValue, "pubsub.max-topics"),
+                MaxSubscriptions = Range(c.GetInt("pubsub.max-subscriptions"), 1, int.MaxValue, "pubsub.max-subscriptions"),
             },
             Cluster = ClusterOptions.From(c),
             TrustedProxies = c.GetStringList("trusted-proxies", []).ToList(),
