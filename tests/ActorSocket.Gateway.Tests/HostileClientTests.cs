@@ -524,4 +524,21 @@ public class HostileClientTests
         Assert.Equal("{\"op\":\"ack\",\"id\":4}", await RequestAsync(first, "{\"op\":\"unsubscribe\",\"topic\":\"t\",\"id\":4}"));
         Assert.Equal("{\"op\":\"ack\",\"id\":5}", await RequestAsync(second, "{\"op\":\"subscribe\",\"topic\":\"u\",\"id\":5}"));
     }
+
+    [Fact]
+    public async Task Behind_a_trusted_proxy_the_per_address_limit_counts_the_client_it_names()
+    {
+        await using TestServer server = await TestServer.StartAsync(
+            "actorsocket { trusted-proxies = [\"127.0.0.1\"], per-address-exempt = [], max-connections-per-address = 1, connections-per-second-per-address = 0 }");
+        const string Upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+        RawClient ann = await RawClient.ConnectAsync(server.Port, "/echo", "X-Forwarded-For: 203.0.113.5\r\n");
+        await using RawClient bob = await RawClient.ConnectAsync(server.Port, "/echo", "X-Forwarded-For: 203.0.113.6\r\n"); // another client, same proxy
+
+        string refused = await RawClient.HttpAsync(server.Port, $"GET /echo HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n{Upgrade}\r\n");
+        Assert.StartsWith("HTTP/1.1 429 ", refused);
+
+        await ann.DisposeAsync(); // her connection ends: her place is free again
+        await server.NextTerminationAsync();
+        await using RawClient annAgain = await RawClient.ConnectAsync(server.Port, "/echo", "X-Forwarded-For: 203.0.113.5\r\n");
+    }
 }

@@ -11,9 +11,9 @@ namespace ActorSocket.Actors.Connections;
 /// not counted.
 /// </summary>
 /// <remarks>
-/// Owned by the connections supervisor: one thread at a time. Memory is bounded by the addresses
-/// with open connections plus those seen within one bucket refill; idle entries are swept as
-/// accepts go on.
+/// Used by the connections supervisor at accept and by connection actors for clients a trusted
+/// proxy names, under one lock. Memory is bounded by the addresses with open connections plus
+/// those seen within one bucket refill; idle entries are swept as accepts go on.
 /// </remarks>
 internal sealed class AddressLimits
 {
@@ -25,6 +25,7 @@ internal sealed class AddressLimits
     private readonly NetworkList _exempt;
     private readonly Func<long> _clock;
     private readonly Dictionary<IPAddress, Entry> _entries = [];
+    private readonly Lock _lock = new();
     private int _admitsSinceSweep;
 
     /// <param name="maxConnections">Concurrent connections per address; 0 for no limit.</param>
@@ -45,7 +46,16 @@ internal sealed class AddressLimits
     public bool IsActive => _maxConnections > 0 || _rate > 0;
 
     /// <summary>Addresses tracked now (tests).</summary>
-    public int Tracked => _entries.Count;
+    public int Tracked
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Count;
+            }
+        }
+    }
 
     /// <summary>
     /// Counts a new connection from <paramref name="peer"/>, or refuses it. On success
@@ -60,6 +70,15 @@ internal sealed class AddressLimits
             return null;
         }
 
+        lock (_lock)
+        {
+            return AdmitLocked(peer, out key);
+        }
+    }
+
+    private string? AdmitLocked(IPAddress peer, out IPAddress? key)
+    {
+        key = null;
         if (++_admitsSinceSweep >= SweepEvery)
         {
             Sweep();
@@ -97,9 +116,12 @@ internal sealed class AddressLimits
     /// <summary>A connection counted by <see cref="Admit"/> ended.</summary>
     public void Release(IPAddress key)
     {
-        if (_entries.TryGetValue(key, out Entry? entry) && entry.Open > 0)
+        lock (_lock)
         {
-            entry.Open--;
+            if (_entries.TryGetValue(key, out Entry? entry) && entry.Open > 0)
+            {
+                entry.Open--;
+            }
         }
     }
 

@@ -31,6 +31,7 @@ public sealed partial class ConnectionActor
         }
 
         _state = State.Ending;
+        ReleaseCountedAddress(); // before the termination is reported: the client may come back at once
         _termination = termination;
         _abnormal = abnormal;
         _cancellationSource?.Cancel();

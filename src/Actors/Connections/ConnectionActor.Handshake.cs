@@ -14,6 +14,7 @@ public sealed partial class ConnectionActor
     private int _headLength;
     private HttpRequest? _request;
     private Route? _route;
+    private IPAddress? _countedAddress;
 
     private void OnHandshakeData(ReadOnlySpan<byte> data)
     {
@@ -70,6 +71,19 @@ public sealed partial class ConnectionActor
 
         IPEndPoint? peer = _transport.RemoteEndPoint as IPEndPoint;
         IPEndPoint? client = (_context.Proxies ?? TrustedProxies.None).ClientOf(peer, _request);
+        if (client is not null && peer is not null && !client.Address.Equals(peer.Address) && _context.AddressLimits.IsActive)
+        {
+            // A trusted proxy named the client: the per-address limits apply to it, not to the proxy
+            // (which the acceptor did not count).
+            string? refusal = _context.AddressLimits.Admit(client.Address, out _countedAddress);
+            if (refusal is not null)
+            {
+                _context.Metrics.RefusedConnections.WithLabels(refusal).Inc();
+                _context.Logger.LogDebug("Connection {ConnectionId} for {RemoteAddress} refused ({Reason})", _id, client, refusal);
+                Respond(HttpResponse.Text(429, "too many connections from this client address", [new("Retry-After", "1")]));
+                return;
+            }
+        }
         if (route.Hooks is { Count: > 0 } hooks)
         {
             // Reading pauses (no Continue) until the hooks have decided.
@@ -240,6 +254,19 @@ public sealed partial class ConnectionActor
         _reported = true;
         Report(Termination(TerminationCause.HandshakeTimeout, CloseCode.AbnormalClosure, "handshake not completed in " + Settings.HandshakeTimeout.TotalSeconds + " s"));
         Context.Stop(Self);
+    }
+
+    /// <summary>
+    /// Gives back this connection's place in the per-address limits (counted at accept, or for the
+    /// client a trusted proxy named); once, as soon as the connection ends.
+    /// </summary>
+    private void ReleaseCountedAddress()
+    {
+        if (_countedAddress is not null)
+        {
+            _context.AddressLimits.Release(_countedAddress);
+            _countedAddress = null;
+        }
     }
 
     private void ReturnHead()

@@ -67,7 +67,8 @@ public sealed partial class ConnectionActor : UntypedActor
     /// <param name="Transport">The accepted transport; the actor owns it from now on.</param>
     /// <param name="Id">Server-unique connection id.</param>
     /// <param name="OverCapacity">Whether the server is at its connection limit: an upgrade gets 503, a plain HTTP request is answered.</param>
-    public sealed record Serve(ITransport Transport, long Id, bool OverCapacity);
+    /// <param name="CountedAddress">The address this connection was counted under by the per-address limits at accept, given back when it ends.</param>
+    public sealed record Serve(ITransport Transport, long Id, bool OverCapacity, System.Net.IPAddress? CountedAddress = null);
 
     /// <summary>The client's address for logs and events (what a trusted proxy named, or the socket's peer); made when first needed.</summary>
     private string Remote => _remote ??= _transport?.RemoteEndPoint?.ToString() ?? "unknown";
@@ -154,6 +155,7 @@ public sealed partial class ConnectionActor : UntypedActor
 
         _transport = serve.Transport;
         _id = serve.Id;
+        _countedAddress = serve.CountedAddress;
         _overCapacity = serve.OverCapacity;
         _handshakeTimer = Schedule(Settings.HandshakeTimeout, HandshakeTimeout.Instance);
 
@@ -181,6 +183,8 @@ public sealed partial class ConnectionActor : UntypedActor
 
         ReportCounters();
         CancelTimers();
+        ReleaseCountedAddress();
+
         _cancellationSource?.Cancel();
         _transport.Dispose();
         ReturnHead();

@@ -83,12 +83,8 @@ public sealed class ConnectionsSupervisor : UntypedActor
             case AcceptedTransport accepted:
                 Start(accepted.Transport);
                 break;
-            case Terminated terminated:
+            case Terminated:
                 _children--;
-                if (_counted is not null && _counted.Remove(terminated.ActorRef, out System.Net.IPAddress? address))
-                {
-                    _limits!.Release(address);
-                }
 
                 if (_children == 0 && _drainWaiter is not null)
                 {
@@ -128,14 +124,7 @@ public sealed class ConnectionsSupervisor : UntypedActor
 
     private static readonly byte[] TooMany = FixedAnswer("429 Too Many Requests", 1, "too many connections from this client address\n");
 
-    private AddressLimits? _limits;
-    private Dictionary<IActorRef, System.Net.IPAddress>? _counted;
-
-    private AddressLimits Limits => _limits ??= new AddressLimits(
-        _context.Settings.MaxConnectionsPerAddress,
-        _context.Settings.ConnectionsPerSecondPerAddress,
-        _context.Settings.ConnectionBurstPerAddress,
-        new NetworkList(_context.Settings.PerAddressExempt));
+    private AddressLimits Limits => _context.AddressLimits;
 
     /// <summary>
     /// Admission at accept, before any buffer, actor or TLS work: past the connection limit (and its
@@ -160,11 +149,7 @@ public sealed class ConnectionsSupervisor : UntypedActor
             }
         }
 
-        IActorRef child = Start(_context.TransportFactory(socket));
-        if (counted is not null)
-        {
-            (_counted ??= [])[child] = counted;
-        }
+        Start(_context.TransportFactory(socket), counted); // the connection gives its place back when it ends
     }
 
     private static byte[] FixedAnswer(string status, int retryAfterSeconds, string body) =>
@@ -201,21 +186,19 @@ public sealed class ConnectionsSupervisor : UntypedActor
         }
     }
 
-    private IActorRef Start(ITransport transport)
+    private void Start(ITransport transport, System.Net.IPAddress? countedAddress = null)
     {
         _context.Metrics.AcceptedConnections.Inc();
         long id = ++_nextId;
         bool overCapacity = _children >= _context.MaxConnections;
         _connectionProps ??= ConnectionActor.Props(_context);
         IActorRef child = Context.ActorOf(_connectionProps, "c" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        child.Tell(new ConnectionActor.Serve(transport, id, overCapacity)); // its first message
+        child.Tell(new ConnectionActor.Serve(transport, id, overCapacity, countedAddress)); // its first message
         Context.Watch(child);
         _children++;
         if (_drainWaiter is not null)
         {
             child.Tell(ConnectionActor.Shutdown.Instance);
         }
-
-        return child;
     }
 }

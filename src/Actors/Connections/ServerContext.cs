@@ -27,4 +27,14 @@ public sealed record ServerContext(
     Func<Socket, ITransport> TransportFactory,
     TrustedProxies? Proxies = null,
     Akka.Actor.IActorRef? Topics = null,
-    bool Secure = false);
+    bool Secure = false)
+{
+    private AddressLimits? _addressLimits;
+
+    /// <summary>The per-address limits of this server (<see cref="ConnectionSettings.MaxConnectionsPerAddress"/> and its siblings), shared by the acceptor and the connections.</summary>
+    internal AddressLimits AddressLimits => LazyInitializer.EnsureInitialized(ref _addressLimits, () => new AddressLimits(
+        Settings.MaxConnectionsPerAddress,
+        Settings.ConnectionsPerSecondPerAddress,
+        Settings.ConnectionBurstPerAddress,
+        new NetworkList(Settings.PerAddressExempt)));
+}
