@@ -38,6 +38,9 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     /// <summary>The HTTP port.</summary>
     public int Port => new Uri(Url).Port;
 
+    /// <summary>The process id.</summary>
+    public int Pid => _process.Id;
+
     /// <summary>Everything the process printed so far.</summary>
     public string Output
     {

@@ -541,4 +541,23 @@ public class HostileClientTests
         await server.NextTerminationAsync();
         await using RawClient annAgain = await RawClient.ConnectAsync(server.Port, "/echo", "X-Forwarded-For: 203.0.113.5\r\n");
     }
+
+    [Fact]
+    public async Task Compressing_connections_cost_less_than_websockets_64_KiB_each()
+    {
+        // 1,000 Python websockets clients with their default offer (as a browser's: permessage-deflate;
+        // client_max_window_bits), one 120-byte message each way, then held: the daemon's resident
+        // memory per connection, measured by bench/compression-memory.py. With a compressor per
+        // connection it was 235 KiB.
+        await using DaemonProcess daemon = await DaemonProcess.StartAsync();
+        string script = RepositoryFiles.Find(Path.Combine("bench", "compression-memory.py"));
+        var (exitCode, output) = await ExternalProcess.RunAsync(
+            "/usr/bin/python3", [script, $"ws://127.0.0.1:{daemon.Port}/echo", daemon.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "1000"], TimeSpan.FromMinutes(3));
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("server_no_context_takeover; client_max_window_bits=12", output);
+        var match = System.Text.RegularExpressions.Regex.Match(output, @"kb_per_conn=([0-9.]+)");
+        Assert.True(match.Success, output);
+        double perConnection = double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(perConnection < 64, perConnection + " KiB per compressing connection");
+    }
 }
