@@ -221,6 +221,26 @@ public class ConnectionActorTests : TestKit
     }
 
     [Fact]
+    public void An_HTTP_answer_the_client_does_not_read_is_dropped_at_the_write_timeout()
+    {
+        var (transport, _) = Start();
+        transport.StallWrites = true; // the client sends its request and never reads
+        transport.Send(Encoding.ASCII.GetBytes("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"));
+
+        // Virtual time, a second at a time: the 404 waits for the client until the 30 s write deadline.
+        int seconds = 0;
+        while (!transport.Disposed && seconds < 60)
+        {
+            Scheduler.Advance(TimeSpan.FromSeconds(1));
+            seconds++;
+            SpinWait.SpinUntil(() => transport.Disposed, TimeSpan.FromMilliseconds(50));
+        }
+
+        Assert.True(transport.Disposed, "still open after 60 virtual seconds");
+        Assert.InRange(seconds, (int)Settings.WriteTimeout.TotalSeconds, (int)Settings.WriteTimeout.TotalSeconds * 2 + 2);
+    }
+
+    [Fact]
     public async Task A_client_that_stops_reading_is_closed_as_a_slow_consumer()
     {
         var (transport, _) = Start();
