@@ -16,8 +16,6 @@ internal static class ConnectionBuffers
     /// </summary>
     public static readonly TrimmingArrayPool Pool = new(1024 * 1024, 64L * 1024 * 1024);
 
+    // Referenced by this static field for the life of the process; started with the pool's first use.
     private static readonly Timer Trimmer = new(_ => Pool.Trim(), null, TrimPeriod, TrimPeriod);
-
-    /// <summary>Keeps the trim timer referenced for the life of the process.</summary>
-    internal static Timer TrimTimer => Trimmer;
 }
