@@ -10,7 +10,7 @@ try
     options = CommandLineOptions.Parse(args);
     if (options.Help)
     {
-        Console.WriteLine(CommandLineOptions.Usage);
+        Console.Write(CommandLineOptions.Usage);
         return 0;
     }
 

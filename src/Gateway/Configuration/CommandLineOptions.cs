@@ -1,32 +1,24 @@
-using System.Globalization;
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 
 namespace ActorSocket.Gateway.Configuration;
 
-/// <summary>What the command line asked for.</summary>
+/// <summary>What the command line asked for; parsed by System.CommandLine.</summary>
 public sealed record CommandLineOptions
 {
-    /// <summary>The usage text printed by <c>--help</c>.</summary>
-    public const string Usage = """
-        actorsocket: a realtime WebSocket server on Akka.NET
-
-        Usage: actorsocket [options]
-
-          --config FILE        HOCON file over the embedded defaults (see Configuration/default.conf)
-          --host ADDRESS       listen address (default 127.0.0.1; 0.0.0.0 or :: for every interface)
-          --port PORT          listen port (default 8080; 0 picks a free port)
-          --set 'KEY = VALUE'  one HOCON line over the file, e.g. --set 'actorsocket.ping-interval = 5s'
-          --log-level LEVEL    Verbose, Debug, Information, Warning or Error (default Information)
-          --log-format FORMAT  text (default) or json (compact JSON, one event per line)
-          --cluster            join a cluster: topics are shared with every node (actorsocket.cluster.enabled)
-          --cluster-host ADDR  address Akka remoting binds to (default 127.0.0.1)
-          --cluster-port PORT  remoting port (default 4053; 0 picks a free one)
-          --seed-node H:P      a node to join; repeat for several (none: this node starts the cluster)
-          --role NAME          a cluster role of this node; repeatable
-          --print-config       print the effective configuration and exit
-          --help               this text
-
-        The address it listens on is printed as "ActorSocket listening on ws://HOST:PORT".
-        """;
+    private static readonly Option<string?> ConfigOption = new("--config") { HelpName = "FILE", Description = "HOCON file over the embedded defaults (see Configuration/default.conf)" };
+    private static readonly Option<string?> HostOption = new("--host") { HelpName = "ADDRESS", Description = "listen address (default 127.0.0.1; 0.0.0.0 or :: for every interface)" };
+    private static readonly Option<int?> PortOption = new("--port") { HelpName = "PORT", Description = "listen port (default 8080; 0 picks a free port)", CustomParser = ParsePort };
+    private static readonly Option<string[]> SetOption = new("--set") { HelpName = "'KEY = VALUE'", Description = "one HOCON line over the file, e.g. --set 'actorsocket.ping-interval = 5s'; repeatable" };
+    private static readonly Option<string?> LogLevelOption = new("--log-level") { HelpName = "LEVEL", Description = "Verbose, Debug, Information, Warning or Error (default Information)" };
+    private static readonly Option<string?> LogFormatOption = new("--log-format") { HelpName = "FORMAT", Description = "text (default) or json (compact JSON, one event per line)" };
+    private static readonly Option<bool> ClusterOption = new("--cluster") { Description = "join a cluster: topics are shared with every node (actorsocket.cluster.enabled)" };
+    private static readonly Option<string?> ClusterHostOption = new("--cluster-host") { HelpName = "ADDRESS", Description = "address Akka remoting binds to (default 127.0.0.1)" };
+    private static readonly Option<int?> ClusterPortOption = new("--cluster-port") { HelpName = "PORT", Description = "remoting port (default 4053; 0 picks a free one)", CustomParser = ParsePort };
+    private static readonly Option<string[]> SeedNodeOption = new("--seed-node") { HelpName = "HOST:PORT", Description = "a node to join; repeat for several (none: this node starts the cluster)" };
+    private static readonly Option<string[]> RoleOption = new("--role") { HelpName = "NAME", Description = "a cluster role of this node; repeatable" };
+    private static readonly Option<bool> PrintConfigOption = new("--print-config") { Description = "print the effective configuration (secrets redacted) and exit" };
 
     /// <summary>A HOCON file to overlay.</summary>
     public string? ConfigFile { get; init; }
@@ -67,55 +59,79 @@ public sealed record CommandLineOptions
     /// <summary>Whether --print-config was given.</summary>
     public bool PrintConfig { get; init; }
 
+    /// <summary>The usage text printed by <c>--help</c>.</summary>
+    public static string Usage
+    {
+        get
+        {
+            ParseResult result = BuildCommand().Parse(["--help"]);
+            using var writer = new StringWriter();
+            result.Invoke(new InvocationConfiguration { Output = writer, Error = writer });
+            return writer.ToString() + Environment.NewLine + "The address it listens on is printed as \"ActorSocket listening on ws://HOST:PORT\"." + Environment.NewLine;
+        }
+    }
+
     /// <summary>Parses <paramref name="args"/>; throws <see cref="ArgumentException"/> with a readable message on a mistake.</summary>
     public static CommandLineOptions Parse(IReadOnlyList<string> args)
     {
-        var options = new CommandLineOptions();
-        var overrides = new List<string>();
-        var seeds = new List<string>();
-        var roles = new List<string>();
-        for (int i = 0; i < args.Count; i++)
+        ParseResult result = BuildCommand().Parse(args);
+        if (result.Errors.Count > 0)
         {
-            string arg = args[i];
-            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException(arg + " needs a value.");
-            options = arg switch
-            {
-                "--config" => options with { ConfigFile = Value() },
-                "--host" => options with { Host = Value() },
-                "--port" => options with { Port = ParsePort(arg, Value()) },
-                "--log-level" => options with { LogLevel = ParseLevel(Value()) },
-                "--log-format" => options with { LogFormat = ParseFormat(Value()) },
-                "--set" => Add(options, overrides, Value()),
-                "--cluster" => options with { Cluster = true },
-                "--cluster-host" => options with { ClusterHost = Value() },
-                "--cluster-port" => options with { ClusterPort = ParsePort(arg, Value()) },
-                "--seed-node" => Add(options, seeds, Value()),
-                "--role" => Add(options, roles, Value()),
-                "--print-config" => options with { PrintConfig = true },
-                "--help" or "-h" => options with { Help = true },
-                _ => throw new ArgumentException("Unknown option " + arg + ". Try --help."),
-            };
+            throw new ArgumentException(string.Join(" ", result.Errors.Select(error => error.Message)) + " Try --help.");
         }
 
-        return options with { HoconOverrides = overrides, SeedNodes = seeds, Roles = roles };
+        return new CommandLineOptions
+        {
+            ConfigFile = result.GetValue(ConfigOption),
+            Host = result.GetValue(HostOption),
+            Port = result.GetValue(PortOption),
+            LogLevel = ParseLevel(result.GetValue(LogLevelOption)),
+            LogFormat = ParseFormat(result.GetValue(LogFormatOption)),
+            HoconOverrides = result.GetValue(SetOption) ?? [],
+            Cluster = result.GetValue(ClusterOption),
+            ClusterHost = result.GetValue(ClusterHostOption),
+            ClusterPort = result.GetValue(ClusterPortOption),
+            SeedNodes = result.GetValue(SeedNodeOption) ?? [],
+            Roles = result.GetValue(RoleOption) ?? [],
+            PrintConfig = result.GetValue(PrintConfigOption),
+            Help = result.Action is HelpAction,
+        };
     }
 
-    private static CommandLineOptions Add(CommandLineOptions options, List<string> overrides, string line)
+    private static RootCommand BuildCommand() =>
+        new("actorsocket: a realtime WebSocket server on Akka.NET")
+        {
+            ConfigOption,
+            HostOption,
+            PortOption,
+            SetOption,
+            LogLevelOption,
+            LogFormatOption,
+            ClusterOption,
+            ClusterHostOption,
+            ClusterPortOption,
+            SeedNodeOption,
+            RoleOption,
+            PrintConfigOption,
+        };
+
+    private static int? ParsePort(ArgumentResult result)
     {
-        overrides.Add(line);
-        return options;
+        string value = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port <= 65535)
+        {
+            return port;
+        }
+
+        result.AddError(((OptionResult)result.Parent!).Option.Name + " takes a number from 0 to 65535, not " + value + ".");
+        return null;
     }
 
-    private static int ParsePort(string flag, string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535
-            ? port
-            : throw new ArgumentException(flag + " takes a number from 0 to 65535, not " + value + ".");
-
-    private static string ParseLevel(string value) =>
-        value is "Verbose" or "Debug" or "Information" or "Warning" or "Error" or "Fatal"
+    private static string? ParseLevel(string? value) =>
+        value is null or "Verbose" or "Debug" or "Information" or "Warning" or "Error" or "Fatal"
             ? value
             : throw new ArgumentException("--log-level takes Verbose, Debug, Information, Warning or Error, not " + value + ".");
 
-    private static string ParseFormat(string value) =>
-        value is "text" or "json" ? value : throw new ArgumentException("--log-format takes text or json, not " + value + ".");
+    private static string? ParseFormat(string? value) =>
+        value is null or "text" or "json" ? value : throw new ArgumentException("--log-format takes text or json, not " + value + ".");
 }
