@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing, then runs every test project.
-# Prints a closing line "N passed, N failed" and exits non-zero when any test fails.
+# Prints a closing line "N passed, N failed" and exits non-zero when any test fails or a test
+# assembly reports nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -25,21 +26,27 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The verdict comes from the runner's exit code and its machine-readable results (one TRX file per
+# test assembly), not from its console text.
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
 status=0
-dotnet test ActorSocket.sln -c Release 2>&1 | tee "$log" || status=$?
+dotnet test ActorSocket.sln -c Release --logger trx --results-directory "$results" || status=$?
 
-# Sum the per-assembly summaries ("Passed!  - Failed: 0, Passed: 204, ...").
-read -r passed failed < <(awk '
-  /(Passed|Failed)! +- +Failed:/ {
-    for (i = 1; i <= NF; i++) {
-      if ($i == "Failed:") { gsub(",", "", $(i+1)); f += $(i+1) }
-      if ($i == "Passed:") { gsub(",", "", $(i+1)); p += $(i+1) }
-    }
-  }
-  END { print p + 0, f + 0 }' "$log")
-echo "${passed} passed, ${failed} failed"
-if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+projects=$(dotnet sln ActorSocket.sln list | grep -c '^tests/.*\.csproj$' || true)
+read -r files passed failed < <(/usr/bin/python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+files = glob.glob(sys.argv[1] + "/**/*.trx", recursive=True)
+passed = failed = 0
+for path in files:
+    counters = ET.parse(path).getroot().find("t:ResultSummary/t:Counters", ns)
+    passed += int(counters.get("passed", 0))
+    failed += int(counters.get("failed", 0)) + int(counters.get("error", 0)) + int(counters.get("timeout", 0)) + int(counters.get("aborted", 0))
+print(len(files), passed, failed)
+PY
+)
+echo "${passed} passed, ${failed} failed (${files} of ${projects} test assemblies reported)"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ] || [ "$files" -ne "$projects" ]; then
   exit 1
 fi

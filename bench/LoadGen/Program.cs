@@ -69,19 +69,44 @@ namespace LoadGen
                 double Double() => double.Parse(Next(), CultureInfo.InvariantCulture);
                 switch (a)
                 {
-                    case "--conns": o.Conns = Int(); break;
-                    case "--msg-size": o.MsgSize = Int(); break;
-                    case "--inflight": o.Inflight = Int(); break;
-                    case "--seconds": o.Seconds = Double(); break;
-                    case "--hold": o.Hold = Double(); break;
-                    case "--subs": o.Subs = Int(); break;
-                    case "--pubs": o.Pubs = Int(); break;
-                    case "--window": o.Window = Int(); break;
-                    case "--rate": o.Rate = Double(); break;
-                    case "--topic": o.Topic = Next(); break;
-                    case "--server-pid": o.ServerPids = Next().Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList(); break;
-                    case "--src-ips": o.SourceIps = ParseRange(Next()); break;
-                    default: throw new ArgumentException("unknown option " + a);
+                    case "--conns":
+                        o.Conns = Int();
+                        break;
+                    case "--msg-size":
+                        o.MsgSize = Int();
+                        break;
+                    case "--inflight":
+                        o.Inflight = Int();
+                        break;
+                    case "--seconds":
+                        o.Seconds = Double();
+                        break;
+                    case "--hold":
+                        o.Hold = Double();
+                        break;
+                    case "--subs":
+                        o.Subs = Int();
+                        break;
+                    case "--pubs":
+                        o.Pubs = Int();
+                        break;
+                    case "--window":
+                        o.Window = Int();
+                        break;
+                    case "--rate":
+                        o.Rate = Double();
+                        break;
+                    case "--topic":
+                        o.Topic = Next();
+                        break;
+                    case "--server-pid":
+                        o.ServerPids = Next().Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList();
+                        break;
+                    case "--src-ips":
+                        o.SourceIps = ParseRange(Next());
+                        break;
+                    default:
+                        throw new ArgumentException("unknown option " + a);
                 }
             }
 

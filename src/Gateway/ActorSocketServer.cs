@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Connections;
 using ActorSocket.Actors.Handlers;
 using ActorSocket.Actors.Metrics;
-using ActorSocket.Actors.Cluster;
 using ActorSocket.Gateway.Configuration;
 using ActorSocket.Protocol.Http;
 using Akka.Actor;

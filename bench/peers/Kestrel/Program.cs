@@ -131,7 +131,7 @@ void Handle(byte[] json, Subscriber from, HashSet<string> mine)
 
 app.Run();
 
-sealed class Subscriber(WebSocket socket)
+internal sealed class Subscriber(WebSocket socket)
 {
     private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
 

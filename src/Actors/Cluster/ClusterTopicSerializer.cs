@@ -42,45 +42,45 @@ public sealed class ClusterTopicSerializer : SerializerWithStringManifest
         switch (obj)
         {
             case TopicBatch batch:
-            {
-                int size = 8 + StringSize(batch.Topic) + VarIntSize((uint)batch.Messages.Count);
-                foreach (TopicMessage message in batch.Messages)
                 {
-                    size += VarIntSize((uint)message.Data.Length) + message.Data.Length;
-                }
+                    int size = 8 + StringSize(batch.Topic) + VarIntSize((uint)batch.Messages.Count);
+                    foreach (TopicMessage message in batch.Messages)
+                    {
+                        size += VarIntSize((uint)message.Data.Length) + message.Data.Length;
+                    }
 
-                var bytes = new byte[size];
-                var writer = new Writer(bytes);
-                writer.Long(batch.Origin);
-                writer.String(batch.Topic);
-                writer.VarInt((uint)batch.Messages.Count);
-                foreach (TopicMessage message in batch.Messages)
-                {
-                    writer.Bytes(message.Data.Span);
-                }
+                    var bytes = new byte[size];
+                    var writer = new Writer(bytes);
+                    writer.Long(batch.Origin);
+                    writer.String(batch.Topic);
+                    writer.VarInt((uint)batch.Messages.Count);
+                    foreach (TopicMessage message in batch.Messages)
+                    {
+                        writer.Bytes(message.Data.Span);
+                    }
 
-                return bytes;
-            }
+                    return bytes;
+                }
 
             case ConfirmRequest request:
-            {
-                var bytes = new byte[StringSize(request.Topic) + 16];
-                var writer = new Writer(bytes);
-                writer.String(request.Topic);
-                writer.Long(request.Origin);
-                writer.Long(request.Nonce);
-                return bytes;
-            }
+                {
+                    var bytes = new byte[StringSize(request.Topic) + 16];
+                    var writer = new Writer(bytes);
+                    writer.String(request.Topic);
+                    writer.Long(request.Origin);
+                    writer.Long(request.Nonce);
+                    return bytes;
+                }
 
             case ConfirmEcho echo:
-            {
-                var bytes = new byte[16 + StringSize(echo.Responder)];
-                var writer = new Writer(bytes);
-                writer.Long(echo.Origin);
-                writer.Long(echo.Nonce);
-                writer.String(echo.Responder);
-                return bytes;
-            }
+                {
+                    var bytes = new byte[16 + StringSize(echo.Responder)];
+                    var writer = new Writer(bytes);
+                    writer.Long(echo.Origin);
+                    writer.Long(echo.Nonce);
+                    writer.String(echo.Responder);
+                    return bytes;
+                }
 
             default:
                 throw new ArgumentException("Cannot serialize " + obj.GetType() + ".", nameof(obj));
@@ -94,19 +94,19 @@ public sealed class ClusterTopicSerializer : SerializerWithStringManifest
         switch (manifest)
         {
             case BatchManifest:
-            {
-                long origin = reader.Long();
-                string topic = reader.String();
-                int count = reader.Count();
-                byte[] encodedTopic = PubSubCodec.EncodeTopic(topic);
-                var messages = new TopicMessage[count];
-                for (int i = 0; i < count; i++)
                 {
-                    messages[i] = TopicMessage.Create(topic, encodedTopic, reader.Bytes());
-                }
+                    long origin = reader.Long();
+                    string topic = reader.String();
+                    int count = reader.Count();
+                    byte[] encodedTopic = PubSubCodec.EncodeTopic(topic);
+                    var messages = new TopicMessage[count];
+                    for (int i = 0; i < count; i++)
+                    {
+                        messages[i] = TopicMessage.Create(topic, encodedTopic, reader.Bytes());
+                    }
 
-                return new TopicBatch(origin, topic, messages);
-            }
+                    return new TopicBatch(origin, topic, messages);
+                }
 
             case RequestManifest:
                 return new ConfirmRequest(reader.String(), reader.Long(), reader.Long());

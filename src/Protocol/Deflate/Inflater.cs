@@ -32,7 +32,7 @@ internal sealed class Inflater : IDisposable
     // Decoding tables (about 5 KiB) are needed only while a message is decoded, which happens in one
     // call on one thread: one set per thread serves every connection, which then holds only its window.
     [ThreadStatic]
-    private static Tables? t_tables;
+    private static Tables? s_threadTables;
 
     private Huffman _literals = null!;
     private Huffman _distances = null!;
@@ -77,7 +77,7 @@ internal sealed class Inflater : IDisposable
 
         _limit = maxOutput;
         var bits = new BitReader(compressed, Trailer);
-        Tables tables = t_tables ??= new Tables();
+        Tables tables = s_threadTables ??= new Tables();
         _literals = tables.Literals;
         _distances = tables.Distances;
         _codeLengths = tables.CodeLengths;
