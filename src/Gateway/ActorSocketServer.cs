@@ -5,6 +5,7 @@ using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Connections;
 using ActorSocket.Actors.Handlers;
 using ActorSocket.Actors.Metrics;
+using ActorSocket.Actors.Transport;
 using ActorSocket.Gateway.Configuration;
 using ActorSocket.Protocol.Http;
 using Akka.Actor;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Threading.Channels;
-using ActorSocket.Actors.Connections;
+using ActorSocket.Actors.Transport;
 
 namespace ActorSocket.Actors.Tests;
 

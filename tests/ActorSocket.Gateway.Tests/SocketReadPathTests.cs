@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using ActorSocket.Actors.Connections;
+using ActorSocket.Actors.Transport;
 using ActorSocket.Protocol;
 
 namespace ActorSocket.Gateway.Tests;

@@ -9,7 +9,7 @@ namespace ActorSocket.Actors.Connections;
 /// Inline handlers (<see cref="InlineHandler"/>): called on this actor's thread with spans of the
 /// decoder's buffer; what they send goes straight into the codec's outbound buffer.
 /// </summary>
-public sealed partial class ConnectionActor : IInlineConnection
+internal sealed partial class ConnectionActor : IInlineConnection
 {
     private InlineHandler? _inline;
 
@@ -19,17 +19,17 @@ public sealed partial class ConnectionActor : IInlineConnection
 
     void IInlineConnection.SendText(ReadOnlySpan<byte> utf8)
     {
-        if (_state is State.Open or State.Closing && !_codec!.CloseSent)
+        if (MaySend)
         {
-            AfterSend(_codec.SendText(utf8));
+            AfterSend(_codec!.SendText(utf8));
         }
     }
 
     void IInlineConnection.SendBinary(ReadOnlySpan<byte> data)
     {
-        if (_state is State.Open or State.Closing && !_codec!.CloseSent)
+        if (MaySend)
         {
-            AfterSend(_codec.SendBinary(data));
+            AfterSend(_codec!.SendBinary(data));
         }
     }
 
@@ -39,10 +39,7 @@ public sealed partial class ConnectionActor : IInlineConnection
 
     void IInlineConnection.Close(CloseCode code, string reason)
     {
-        if (_state is State.Open)
-        {
-            StartClose(code, reason, TerminationCause.Closed);
-        }
+        StartClose(code, reason, TerminationCause.Closed);
     }
 
     private void InlineText(ReadOnlyMemory<byte> utf8)
@@ -88,9 +85,6 @@ public sealed partial class ConnectionActor : IInlineConnection
         _inline = null;
         _handlerFailure = error;
         _context.Logger.LogError(error, "Handler of connection {ConnectionId} on {Path} failed; closing with 1011", _id, _path);
-        if (_state is State.Open)
-        {
-            StartClose(CloseCode.InternalError, "handler failed", TerminationCause.HandlerFailed);
-        }
+        StartClose(CloseCode.InternalError, "handler failed", TerminationCause.HandlerFailed);
     }
 }

@@ -1,17 +1,26 @@
+using System.Buffers;
+using System.Net;
 using ActorSocket.Actors.Handlers;
 using ActorSocket.Protocol;
+using ActorSocket.Protocol.Http;
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
 
 namespace ActorSocket.Actors.Connections;
 
-public sealed partial class ConnectionActor
+/// <summary>
+/// Phase 2, Open: a WebSocket with its codec and its handler (an actor, or an inline handler called
+/// on this actor's thread). Flow control: reading pauses while the handler holds a full window of
+/// messages or the client owes us more than <see cref="ConnectionSettings.MaxOutboundBytes"/>. The
+/// close handshake happens in this phase too; once both close frames are out and flushed, the
+/// connection moves to Ending. Keepalive is in <c>ConnectionActor.Keepalive.cs</c>, inline handlers
+/// in <c>ConnectionActor.Inline.cs</c>.
+/// </summary>
+internal sealed partial class ConnectionActor
 {
     private WebSocketCodec? _codec;
     private IActorRef? _handler;
     private Exception? _handlerFailure;
-    private bool _opened;
-    private bool _shuttingDown;
     private CloseCode _sentCode = CloseCode.NormalClosure;
     private string _sentReason = string.Empty;
     private TerminationCause _closeCause = TerminationCause.Closed;
@@ -21,6 +30,152 @@ public sealed partial class ConnectionActor
     private int _inboundWindow;
     private bool _readPaused;
     private Queue<IActorRef>? _sendAcks;
+    private ICancelable? _closeTimer;
+    private ICancelable? _flushTimer;
+
+    /// <summary>The handshake succeeded: the 101 goes out, the handler starts, the Handshaking phase's state is dropped.</summary>
+    private void Accept(Route route, HandshakeDecision decision, object? identity, IPEndPoint? client)
+    {
+        HandshakeState handshake = _handshake!;
+        HttpRequest request = handshake.Request!;
+        if (client is not null && !client.Equals(_transport.RemoteEndPoint))
+        {
+            _remote = client.ToString(); // a trusted proxy named the client
+        }
+
+        _context.Metrics.Handshakes.WithLabels("101").Inc();
+        _raw = new ArrayBufferWriter<byte>(256);
+        decision.Response.WriteTo(_raw);
+        _codec = new WebSocketCodec(Role.Server, Settings.ServerCodec, decision.Deflate);
+        _phase = Phase.Open;
+        _handshake = null;
+        _context.Metrics.OpenConnections.Inc();
+        var info = new ConnectionInfo(_id, request, (EndPoint?)client ?? _transport.RemoteEndPoint, decision.SubProtocol, decision.Deflate is not null, _transport.IsSecure, DateTimeOffset.UtcNow, identity, _transport.RemoteEndPoint);
+
+        // The request goes to the handler, which keeps what it needs; this actor keeps only the path
+        // (the route's own string when they are equal, so idle connections share it).
+        _path = request.Path == route.Path ? route.Path : request.Path;
+        _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} opened {Path}", _id, Remote, _path);
+
+        StartKeepalive();
+        // Messages handed to a handler actor and not yet taken by it are bounded: past the window
+        // the socket is not read (websockets' max_queue). Inline handlers run here and queue nothing.
+        _inboundWindow = route.InboundWindow ?? (route.Inline is not null ? Settings.InlinePending : Settings.HandlerMailbox is not null ? Settings.HandlerQueue : 0);
+        if (route.Inline is { } inline)
+        {
+            _inline = inline(info);
+        }
+        else
+        {
+            StartHandlerActor(route, info);
+        }
+
+        // Frames the client sent right behind its request (the 101 still goes out first).
+        Cancel(ref handshake.Timer);
+        if (handshake.HeadLength > handshake.Consumed)
+        {
+            _codec.ReceiveData(handshake.Head.AsSpan(handshake.Consumed, handshake.HeadLength - handshake.Consumed));
+            handshake.Dispose();
+            ProcessEvents();
+            _readPaused = _phase == Phase.Open && !MayRead;
+        }
+
+        handshake.Dispose();
+        Flush();
+    }
+
+    private void StartHandlerActor(Route route, ConnectionInfo info)
+    {
+        Props handlerProps = route.HandlerProps(info);
+        string? dispatcher = route.Dispatcher ?? Settings.HandlerDispatcher;
+        if (dispatcher is not null && (string.IsNullOrEmpty(handlerProps.Dispatcher) || handlerProps.Dispatcher == Akka.Dispatch.Dispatchers.DefaultDispatcherId))
+        {
+            handlerProps = handlerProps.WithDispatcher(dispatcher);
+        }
+
+        if (route.InboundWindow is null && Settings.HandlerMailbox is { } mailbox && string.IsNullOrEmpty(handlerProps.Mailbox))
+        {
+            // The handler's mailbox acknowledges each message as the handler takes it (HandlerMailbox).
+            handlerProps = handlerProps.WithMailbox(mailbox);
+        }
+
+        _handler = Context.ActorOf(handlerProps, "handler");
+        Context.Watch(_handler);
+        _handler.Tell(new Handler.Connected(info, Self, _context.Topics));
+    }
+
+    /// <summary>The messages of the Open phase.</summary>
+    private bool Open(object message)
+    {
+        switch (message)
+        {
+            case Connection.ICommand command:
+                OnCommand(command);
+                return true;
+            case Topics.TopicMessage topicMessage:
+                OnTopicMessage(topicMessage);
+                return true;
+            case Topics.TopicMessages topicMessages:
+                OnTopicMessages(topicMessages);
+                return true;
+            case KeepaliveClock.Due:
+                OnKeepaliveDue();
+                return true;
+            case CloseTimeout when Fired(ref _closeTimer):
+                OnCloseTimeout();
+                return true;
+            case Shutdown:
+                _shuttingDown = true;
+                StartClose(CloseCode.GoingAway, "server shutting down", TerminationCause.Closed);
+                return true;
+            case Terminated terminated when terminated.ActorRef.Equals(_handler):
+                OnHandlerTerminated();
+                return true;
+            case ActorIdentity identity when identity.MessageId is long id && id == _id:
+                AnswerPendingClose();
+                return true;
+            case HandlerFlushTimeout when Fired(ref _flushTimer):
+                AnswerPendingClose();
+                return true;
+            case Tick:
+                return true;
+            default:
+                return _inline is not null && InlineMessage(message);
+        }
+    }
+
+    private void OnOpenData(ReadOnlySpan<byte> data)
+    {
+        // While a send is in flight the peer is not taking our bytes: answer only its latest ping.
+        _codec!.CoalescePongs = _sending;
+        _codec.ReceiveData(data);
+        ProcessEvents();
+        if (_phase == Phase.Open && !MayRead)
+        {
+            // The handler has a full queue, or the client has not taken what we owe it (pongs
+            // included): the socket waits, and TCP backpressures the client.
+            _readPaused = true;
+        }
+    }
+
+    private void OnOpenReadEnded(Exception? error)
+    {
+        // The codec reports ConnectionLost; what it means here depends on who closed first.
+        _codec!.ReceiveEof();
+        while (_codec.TryReadEvent(out _))
+        {
+        }
+
+        if (_codec.CloseSent && error is null)
+        {
+            // We closed and the peer dropped TCP instead of answering: an end we asked for.
+            End(Termination(_closeCause, _sentCode, _sentReason), EndMode.Dispose);
+        }
+        else
+        {
+            End(Termination(error is null ? TerminationCause.Eof : TerminationCause.Reset, CloseCode.AbnormalClosure, error is null ? "connection closed without a close frame" : error.Message), EndMode.Abort);
+        }
+    }
 
     private void ProcessEvents()
     {
@@ -94,7 +249,7 @@ public sealed partial class ConnectionActor
                     _closeCause = TerminationCause.ProtocolError;
                     break;
                 case WebSocketEventKind.ConnectionLost:
-                    break; // handled by OnReadEnded
+                    break; // handled by OnOpenReadEnded
             }
         }
 
@@ -103,14 +258,10 @@ public sealed partial class ConnectionActor
             // The peer closed, or broke the protocol: the handler first answers what it was sent.
             DrainHandlerThenAnswerClose();
         }
-
-        if (codec.State == CodecState.Closed && _state is State.Open or State.Closing)
-        {
-            // Both close frames exchanged, or the connection failed: send what is queued, then close.
-            _state = State.Closing;
-            _closeWhenFlushed = true;
-        }
     }
+
+    /// <summary>Whether this side may still send frames: open, and no close frame sent.</summary>
+    private bool MaySend => _phase == Phase.Open && !_codec!.CloseSent;
 
     private void OnCommand(Connection.ICommand command)
     {
@@ -120,30 +271,31 @@ public sealed partial class ConnectionActor
             return;
         }
 
-        if (_state is not (State.Open or State.Closing) || _codec!.CloseSent)
+        if (!MaySend)
         {
             return; // sending after close is a race, not an error
         }
 
+        WebSocketCodec codec = _codec!;
         bool sent;
         switch (command)
         {
             case Connection.SendAndAck { Message: WsMessage.Text text }:
-                sent = _codec.SendText(System.Text.Encoding.UTF8.GetBytes(text.Value));
+                sent = codec.SendText(System.Text.Encoding.UTF8.GetBytes(text.Value));
                 (_sendAcks ??= new Queue<IActorRef>()).Enqueue(Sender);
                 break;
             case Connection.SendAndAck { Message: WsMessage.Binary binary }:
-                sent = _codec.SendBinary(binary.Data.Span);
+                sent = codec.SendBinary(binary.Data.Span);
                 (_sendAcks ??= new Queue<IActorRef>()).Enqueue(Sender);
                 break;
             case Connection.SendText text:
-                sent = _codec.SendText(text.Utf8.Span);
+                sent = codec.SendText(text.Utf8.Span);
                 break;
             case Connection.SendBinary binary:
-                sent = _codec.SendBinary(binary.Data.Span);
+                sent = codec.SendBinary(binary.Data.Span);
                 break;
             case Connection.SendEncodedFrame frame:
-                sent = _codec.SendEncodedFrame(frame.Frame);
+                sent = codec.SendEncodedFrame(frame.Frame);
                 break;
             case Connection.Close close:
                 StartClose(close.Code, close.Reason ?? string.Empty, TerminationCause.Closed);
@@ -158,20 +310,20 @@ public sealed partial class ConnectionActor
     /// <summary>A subscribed topic delivers its frame, encoded once for every subscriber: no copy, no allocation here.</summary>
     private void OnTopicMessage(Topics.TopicMessage message)
     {
-        if (_state is State.Open or State.Closing && !_codec!.CloseSent)
+        if (MaySend)
         {
-            AfterSend(_codec.SendEncodedFrame(message.Frame));
+            AfterSend(_codec!.SendEncodedFrame(message.Frame));
         }
     }
 
     /// <summary>Several frames from a topic at once (a batch from another node): one mailbox operation for all.</summary>
     private void OnTopicMessages(Topics.TopicMessages messages)
     {
-        if (_state is State.Open or State.Closing && !_codec!.CloseSent)
+        if (MaySend)
         {
             foreach (Topics.TopicMessage message in messages.Messages)
             {
-                if (_codec.SendEncodedFrame(message.Frame))
+                if (_codec!.SendEncodedFrame(message.Frame))
                 {
                     _messagesOut++;
                 }
@@ -188,7 +340,7 @@ public sealed partial class ConnectionActor
     /// </summary>
     private bool MayRead =>
         (_inboundWindow == 0 || _unacked < _inboundWindow)
-        && (_codec is null || _codec.OutgoingLength + _inflight <= Settings.MaxOutboundBytes);
+        && _codec!.OutgoingLength + _inflight <= Settings.MaxOutboundBytes;
 
     private void CountUnacked()
     {
@@ -207,17 +359,17 @@ public sealed partial class ConnectionActor
     /// <summary>Reads again once what paused the socket (a full handler queue, a full outbound buffer) has cleared.</summary>
     private void ResumeIfPaused()
     {
-        if (_readPaused && MayRead && _state is State.Open or State.Closing)
+        if (_readPaused && _phase == Phase.Open && MayRead)
         {
             // First the events already read and held back, which may fill the window again. Cleared
             // before, so that a write completing inside does not come back here.
             _readPaused = false;
             ProcessEvents();
-            if (!MayRead)
+            if (_phase == Phase.Open && !MayRead)
             {
                 _readPaused = true;
             }
-            else if (_state is State.Open or State.Closing)
+            else if (_phase == Phase.Open)
             {
                 ResumeReading();
             }
@@ -271,7 +423,7 @@ public sealed partial class ConnectionActor
     private void AnswerPendingClose()
     {
         Cancel(ref _flushTimer);
-        if (_codec is { PendingCloseCode: { } code } && _state is State.Open or State.Closing)
+        if (_phase == Phase.Open && _codec is { PendingCloseCode: { } code })
         {
             _codec.SendClose(code, _codec.PendingCloseReason);
             ProcessEvents();
@@ -289,7 +441,7 @@ public sealed partial class ConnectionActor
 
     private void StartClose(CloseCode code, string reason, TerminationCause cause)
     {
-        if (_codec is null || _codec.CloseSent)
+        if (_phase != Phase.Open || _codec!.CloseSent)
         {
             return;
         }
@@ -299,53 +451,27 @@ public sealed partial class ConnectionActor
         _closeCause = cause;
         _closeInitiated = true;
         _codec.SendClose(code, reason);
-        _state = _codec.State == CodecState.Closed ? State.Closing : _state;
         _closeTimer = Schedule(Settings.CloseTimeout, CloseTimeout.Instance);
         Flush();
     }
 
     private void OnCloseTimeout()
     {
-        if (_state is not (State.Open or State.Closing))
-        {
-            return;
-        }
-
         if (_closeCause == TerminationCause.SlowConsumer)
         {
             // A client too slow to read its backlog is too slow to read the close frame behind it.
-            EndAbnormally(TerminationCause.SlowConsumer, CloseCode.PolicyViolation, "slow consumer");
+            End(Termination(TerminationCause.SlowConsumer, CloseCode.PolicyViolation, "slow consumer"), EndMode.Abort);
             return;
         }
 
-        EndAbnormally(_shuttingDown ? TerminationCause.Shutdown : TerminationCause.CloseTimeout, CloseCode.AbnormalClosure, "close handshake not completed in " + Settings.CloseTimeout.TotalSeconds + " s");
-    }
-
-    private void OnShutdown()
-    {
-        _shuttingDown = true;
-        switch (_state)
-        {
-            case State.Open:
-                StartClose(CloseCode.GoingAway, "server shutting down", TerminationCause.Closed);
-                break;
-            case State.Starting or State.Handshaking:
-                Context.Stop(Self);
-                break;
-        }
+        End(Termination(_shuttingDown ? TerminationCause.Shutdown : TerminationCause.CloseTimeout, CloseCode.AbnormalClosure, "close handshake not completed in " + Settings.CloseTimeout.TotalSeconds + " s"), EndMode.Abort);
     }
 
     private void OnHandlerTerminated()
     {
         Context.Unwatch(_handler);
         _handler = null;
-        if (_state == State.Ending)
-        {
-            Finish();
-            return;
-        }
-
-        if (_codec?.PendingCloseCode is not null)
+        if (_codec!.PendingCloseCode is not null)
         {
             AnswerPendingClose(); // nothing left to wait for
             return;
@@ -361,5 +487,15 @@ public sealed partial class ConnectionActor
             // RFC 6455 7.4.1: 1000, "the purpose for which the connection was established has been fulfilled".
             StartClose(CloseCode.NormalClosure, string.Empty, TerminationCause.Closed);
         }
+    }
+
+    private sealed class CloseTimeout : Tick
+    {
+        public static readonly CloseTimeout Instance = new();
+    }
+
+    private sealed class HandlerFlushTimeout : Tick
+    {
+        public static readonly HandlerFlushTimeout Instance = new();
     }
 }

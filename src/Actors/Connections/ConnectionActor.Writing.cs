@@ -1,18 +1,24 @@
 using System.Buffers;
 using ActorSocket.Actors.Metrics;
+using ActorSocket.Actors.Transport;
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
 
 namespace ActorSocket.Actors.Connections;
 
-public sealed partial class ConnectionActor
+/// <summary>
+/// The write path, the same in every phase: at most one send in flight, frames queued meanwhile
+/// leave together in the next one, and a send the client does not take within
+/// <see cref="ConnectionSettings.WriteTimeout"/> ends the connection.
+/// </summary>
+internal sealed partial class ConnectionActor
 {
     private ArrayBufferWriter<byte>? _raw;
     private bool _sending;
     private int _inflight;
+    private ICancelable? _writeTimer;
     private int _writeGeneration;
     private int _writeTimerGeneration;
-    private bool _closeWhenFlushed;
     private bool _flushScheduled;
     private bool _processingEvents;
     private long _reportedMessagesIn;
@@ -77,7 +83,7 @@ public sealed partial class ConnectionActor
 
     private void FlushQueued()
     {
-        while (!_sending && _state != State.Ending && _state != State.Lingering)
+        while (!_sending && _phase != Phase.Ending)
         {
             int length;
             byte[] buffer;
@@ -97,9 +103,10 @@ public sealed partial class ConnectionActor
             }
             else
             {
-                if (_closeWhenFlushed)
+                if (DoneWhenFlushed)
                 {
-                    CloseTransport();
+                    // Both close frames exchanged (or the connection failed), or an HTTP answer is out.
+                    End(_phase == Phase.Open ? Termination(_closeCause, _sentCode, _sentReason) : null, EndMode.Linger);
                 }
 
                 return;
@@ -136,6 +143,14 @@ public sealed partial class ConnectionActor
             return;
         }
     }
+
+    /// <summary>Whether the connection is over once what is queued has been written.</summary>
+    private bool DoneWhenFlushed => _phase switch
+    {
+        Phase.Open => _codec!.State == Protocol.CodecState.Closed,
+        Phase.Handshaking => _handshake!.Step == HandshakeStep.Responding,
+        _ => false,
+    };
 
     private void OnWritten(int length)
     {
@@ -183,69 +198,45 @@ public sealed partial class ConnectionActor
         }
 
         string reason = "slow consumer: nothing written for " + Settings.WriteTimeout.TotalSeconds + " s";
-        switch (_state)
+        switch (_phase)
         {
-            case State.Open or State.Closing:
+            case Phase.Open:
                 _context.Logger.LogWarning("Connection {ConnectionId} from {RemoteAddress} took no bytes for {WriteTimeoutSeconds} s; dropping it", _id, Remote, Settings.WriteTimeout.TotalSeconds);
                 _context.Metrics.SlowConsumerCloses.Inc();
-                EndAbnormally(TerminationCause.SlowConsumer, Protocol.CloseCode.PolicyViolation, reason);
+                End(Termination(TerminationCause.SlowConsumer, Protocol.CloseCode.PolicyViolation, reason), EndMode.Abort);
                 break;
-            case State.Ending:
-                break;
-            default:
+            case Phase.Handshaking:
                 // An HTTP answer (or a refusal) the client does not read.
                 _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} did not read its HTTP answer for {WriteTimeoutSeconds} s; dropping it", _id, Remote, Settings.WriteTimeout.TotalSeconds);
-                _transport.Abort();
-                Context.Stop(Self);
+                End(null, EndMode.Abort);
                 break;
         }
     }
 
     private void OnWriteFailed(Exception error)
     {
-        switch (_state)
+        switch (_phase)
         {
-            case State.Open or State.Closing:
-                EndAbnormally(TerminationCause.WriteFailed, Protocol.CloseCode.AbnormalClosure, error.Message);
+            case Phase.Open:
+                End(Termination(TerminationCause.WriteFailed, Protocol.CloseCode.AbnormalClosure, error.Message), EndMode.Abort);
                 break;
-            case State.Ending or State.Lingering:
-                break;
-            default:
-                Context.Stop(Self);
+            case Phase.Handshaking:
+                End(null, EndMode.Abort);
                 break;
         }
     }
 
-    /// <summary>Everything is sent and the connection is done: end our side and wait for the peer's FIN.</summary>
-    private void CloseTransport()
+    private sealed record Written(byte[] Buffer, int Count);
+
+    private sealed record WriteFailed(byte[] Buffer, Exception Error);
+
+    private sealed class FlushNow
     {
-        _closeWhenFlushed = false;
-        Cancel(ref _closeTimer);
-        _transport.ShutdownSend();
-        State previous = _state;
-        _state = State.Lingering;
-        // Reading on until the peer's FIN keeps the kernel from resetting the connection while the
-        // peer still reads our last bytes; a short deadline bounds it.
-        _lingerTimer = Schedule(TimeSpan.FromSeconds(2), LingerTimeout.Instance);
-        _lingerFrom = previous;
+        public static readonly FlushNow Instance = new();
     }
 
-    private void FinishLinger()
+    private sealed class WriteTimeout : Tick
     {
-        if (_state != State.Lingering)
-        {
-            return;
-        }
-
-        Cancel(ref _lingerTimer);
-        _transport.Dispose();
-        if (_lingerFrom is State.Open or State.Closing)
-        {
-            EndNormally(_closeCause, _sentCode, _sentReason);
-        }
-        else
-        {
-            Context.Stop(Self);
-        }
+        public static readonly WriteTimeout Instance = new();
     }
 }

@@ -1,34 +1,45 @@
 using System.Diagnostics;
-using ActorSocket.Actors.Handlers;
+using ActorSocket.Actors.Transport;
 using ActorSocket.Protocol;
-using ActorSocket.Protocol.Http;
 using Akka.Actor;
-using Microsoft.Extensions.Logging;
 
 namespace ActorSocket.Actors.Connections;
 
 /// <summary>
-/// One client connection: owns its transport, its handshake parser and codec state, its keepalive
-/// timers, and its handler actor. States: Starting (TLS) -> Handshaking -> Open -> Closing -> Ending.
+/// One client connection, in three phases, each in a file of its own:
+/// <list type="bullet">
+/// <item><b>Handshaking</b> (<c>ConnectionActor.Handshaking.cs</c>): TLS, the request, the route,
+/// the hooks, or a plain HTTP answer. Its state is a <see cref="HandshakeState"/> object that exists
+/// only in this phase.</item>
+/// <item><b>Open</b> (<c>ConnectionActor.Open.cs</c>, <c>.Keepalive.cs</c>, <c>.Inline.cs</c>): the
+/// codec, the handler, flow control, keepalive and the close handshake; the actor's own fields.</item>
+/// <item><b>Ending</b> (<c>ConnectionActor.Ending.cs</c>): lingering for the peer's FIN, the
+/// handler's last messages, and the one report of the termination. Its state is an
+/// <see cref="EndingState"/> object.</item>
+/// </list>
+/// Bytes arrive through one seam whatever the read strategy (<see cref="IReadSink"/>); writes go
+/// out through <c>ConnectionActor.Writing.cs</c> in every phase.
 /// </summary>
 /// <remarks>
-/// Connection actors are stopped, never restarted: codec state cannot be rebuilt mid-stream. When
-/// the peer vanishes the actor fails with <see cref="ConnectionLostException"/> and its supervisor
-/// reports the termination; every other ending is reported by the actor itself.
+/// Connection actors are stopped, never restarted: codec state cannot be rebuilt mid-stream. Every
+/// ending, expected or not, goes through <see cref="End"/>, which reports the termination once;
+/// supervision is for real failures (bugs) only.
 /// </remarks>
-public sealed partial class ConnectionActor : UntypedActor
+internal sealed partial class ConnectionActor : UntypedActor, IReadSink
 {
     private readonly ServerContext _context;
     private readonly long _started = Stopwatch.GetTimestamp();
     private ITransport _transport = null!;
+    private TransportReader? _reader;
     private long _id;
-    private bool _overCapacity;
+    private Phase _phase = Phase.Handshaking;
+    private HandshakeState? _handshake;
+    private EndingState? _ending;
+    private bool _shuttingDown;
     private CancellationTokenSource? _cancellationSource;
     private string? _remote;
     private string? _path;
-    private ReadLoop? _reader;
-    private SocketTransport? _pollable;
-    private State _state = State.Starting;
+    private System.Net.IPAddress? _countedAddress;
 
     private long _messagesIn;
     private long _messagesOut;
@@ -38,15 +49,10 @@ public sealed partial class ConnectionActor : UntypedActor
     /// <summary>Creates a connection actor of <paramref name="context"/>'s server; its connection arrives in <see cref="Serve"/>.</summary>
     public ConnectionActor(ServerContext context) => _context = context;
 
-    private enum State
+    private enum Phase
     {
-        Starting,
         Handshaking,
-        Deciding,
-        Responding,
         Open,
-        Closing,
-        Lingering,
         Ending,
     }
 
@@ -70,12 +76,6 @@ public sealed partial class ConnectionActor : UntypedActor
     /// <param name="CountedAddress">The address this connection was counted under by the per-address limits at accept, given back when it ends.</param>
     public sealed record Serve(ITransport Transport, long Id, bool OverCapacity, System.Net.IPAddress? CountedAddress = null);
 
-    /// <summary>The client's address for logs and events (what a trusted proxy named, or the socket's peer); made when first needed.</summary>
-    private string Remote => _remote ??= _transport?.RemoteEndPoint?.ToString() ?? "unknown";
-
-    /// <summary>Cancels what runs for this connection outside the actor (hooks, asynchronous reads); made when first needed.</summary>
-    private CancellationToken Cancellation => (_cancellationSource ??= new CancellationTokenSource()).Token;
-
     /// <summary>Tells a connection the server is shutting down: it closes with 1001.</summary>
     public sealed class Shutdown
     {
@@ -87,52 +87,11 @@ public sealed partial class ConnectionActor : UntypedActor
         }
     }
 
-    internal sealed record Received(byte[] Buffer, int Count);
+    /// <summary>The client's address for logs and events (what a trusted proxy named, or the socket's peer); made when first needed.</summary>
+    private string Remote => _remote ??= _transport?.RemoteEndPoint?.ToString() ?? "unknown";
 
-    internal sealed record ReadEnded(Exception? Error);
-
-    private sealed record Written(byte[] Buffer, int Count);
-
-    private sealed record WriteFailed(byte[] Buffer, Exception Error);
-
-    private sealed record TransportStarted(Exception? Error);
-
-    private sealed record HttpAnswered(HttpResponse Response);
-
-    private sealed class HandshakeTimeout
-    {
-        public static readonly HandshakeTimeout Instance = new();
-    }
-
-    private sealed class WriteTimeout
-    {
-        public static readonly WriteTimeout Instance = new();
-    }
-
-    private sealed class FlushNow
-    {
-        public static readonly FlushNow Instance = new();
-    }
-
-    private sealed class CloseTimeout
-    {
-        public static readonly CloseTimeout Instance = new();
-    }
-
-    private sealed class LingerTimeout
-    {
-        public static readonly LingerTimeout Instance = new();
-    }
-
-    private sealed class HandlerDrainTimeout
-    {
-        public static readonly HandlerDrainTimeout Instance = new();
-    }
-
-    private sealed class HandlerFlushTimeout
-    {
-        public static readonly HandlerFlushTimeout Instance = new();
-    }
+    /// <summary>Cancels what runs for this connection outside the actor (handshake hooks); made when first needed.</summary>
+    private CancellationToken Cancellation => (_cancellationSource ??= new CancellationTokenSource()).Token;
 
     /// <inheritdoc />
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -145,6 +104,94 @@ public sealed partial class ConnectionActor : UntypedActor
             },
             loggingEnabled: false);
 
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        // What every phase handles alike: reads, writes, and the first message.
+        switch (message)
+        {
+            case ReadSignal signal:
+                _reader?.OnSignal(signal, this); // calls OnBytes or OnReadEnded, whatever the read strategy
+                return;
+            case Written written:
+                ConnectionBuffers.Pool.Return(written.Buffer);
+                OnWritten(written.Count);
+                Flush();
+                return;
+            case WriteFailed failed:
+                ConnectionBuffers.Pool.Return(failed.Buffer);
+                _sending = false;
+                OnWriteFailed(failed.Error);
+                return;
+            case FlushNow:
+                OnFlushNow();
+                return;
+            case WriteTimeout when Fired(ref _writeTimer):
+                OnWriteTimeout();
+                return;
+            case Serve serve:
+                OnServe(serve);
+                return;
+        }
+
+        bool handled = _phase switch
+        {
+            Phase.Handshaking => Handshaking(message),
+            Phase.Open => Open(message),
+            _ => Ending(message),
+        };
+        if (!handled && message is not Tick)
+        {
+            Unhandled(message); // a Tick is a timer cancelled after it fired: nothing to do
+        }
+    }
+
+    /// <inheritdoc />
+    bool IReadSink.WantsBytes => _phase switch
+    {
+        Phase.Handshaking => _handshake!.Step is HandshakeStep.Reading or HandshakeStep.Routing or HandshakeStep.Responding,
+        Phase.Open => !_readPaused,
+        _ => _ending!.Lingering,
+    };
+
+    /// <summary>Handles one chunk read from the socket.</summary>
+    void IReadSink.OnBytes(ReadOnlySpan<byte> data)
+    {
+        _bytesIn += data.Length;
+        switch (_phase)
+        {
+            case Phase.Handshaking when _handshake!.Step == HandshakeStep.Reading:
+                OnHandshakeData(data);
+                break;
+            case Phase.Open:
+                OnOpenData(data);
+                break;
+            default:
+                break; // an HTTP answer or the end under way: what the peer still sends is discarded
+        }
+    }
+
+    /// <summary>The peer ended its side (<paramref name="error"/> null) or reading failed.</summary>
+    void IReadSink.OnReadEnded(Exception? error)
+    {
+        switch (_phase)
+        {
+            case Phase.Handshaking:
+                // Before a WebSocket existed (probes, port scans, plain HTTP clients): nothing to report.
+                End(null, EndMode.Abort);
+                break;
+            case Phase.Open:
+                OnOpenReadEnded(error);
+                break;
+            default:
+                FinishLinger();
+                break;
+        }
+    }
+
+    /// <summary>Reads again after a pause (hooks decided, the handler acknowledged).</summary>
+    private void ResumeReading() => _reader?.Resume();
+
     private void OnServe(Serve serve)
     {
         if (_transport is not null)
@@ -156,21 +203,7 @@ public sealed partial class ConnectionActor : UntypedActor
         _transport = serve.Transport;
         _id = serve.Id;
         _countedAddress = serve.CountedAddress;
-        _overCapacity = serve.OverCapacity;
-        _handshakeTimer = Schedule(Settings.HandshakeTimeout, HandshakeTimeout.Instance);
-
-        // No token: ending the connection disposes the transport, which ends a TLS handshake in progress.
-        Task started = _transport.StartAsync(CancellationToken.None);
-        if (started.IsCompletedSuccessfully)
-        {
-            OnTransportStarted(null); // plain TCP: nothing to wait for, no message round trip
-            return;
-        }
-
-        IActorRef self = Self;
-        started.ContinueWith(
-            task => self.Tell(new TransportStarted(task.Exception?.GetBaseException() ?? (task.IsCanceled ? new OperationCanceledException() : null))),
-            TaskContinuationOptions.ExecuteSynchronously);
+        StartHandshake(serve.OverCapacity);
     }
 
     /// <inheritdoc />
@@ -184,18 +217,17 @@ public sealed partial class ConnectionActor : UntypedActor
         ReportCounters();
         CancelTimers();
         ReleaseCountedAddress();
-
+        _reader?.Stop();
         _cancellationSource?.Cancel();
         _transport.Dispose();
-        ReturnHead();
+        _handshake?.Dispose();
         _codec?.Dispose();
-        if (_opened)
+        if (_codec is not null)
         {
             _context.Metrics.OpenConnections.Dec();
-            if (!_reported)
+            if (_ending is not { Reported: true })
             {
                 // Stopped from outside (actor system shutdown) before it could end by itself.
-                _reported = true;
                 Report(Termination(TerminationCause.Shutdown, CloseCode.AbnormalClosure, "stopped"));
             }
         }
@@ -203,268 +235,16 @@ public sealed partial class ConnectionActor : UntypedActor
         _cancellationSource?.Dispose();
     }
 
-    /// <inheritdoc />
-    protected override void OnReceive(object message)
-    {
-        switch (message)
-        {
-            case ReadinessPoller.ReadReady:
-                PumpReads();
-                break;
-            case Serve serve:
-                OnServe(serve);
-                break;
-            case Received received:
-                if (OnData(received.Buffer, received.Count))
-                {
-                    _reader?.Continue();
-                }
-
-                break;
-            case ReadEnded ended:
-                OnReadEnded(ended.Error);
-                break;
-            case Written written:
-                ConnectionBuffers.Pool.Return(written.Buffer);
-                OnWritten(written.Count);
-                Flush();
-                break;
-            case WriteFailed failed:
-                ConnectionBuffers.Pool.Return(failed.Buffer);
-                _sending = false;
-                OnWriteFailed(failed.Error);
-                break;
-            case TransportStarted started:
-                OnTransportStarted(started.Error);
-                break;
-            case HttpAnswered answered:
-                Respond(answered.Response);
-                break;
-            case HookDecided decided:
-                OnHookDecided(decided);
-                break;
-            case Connection.ICommand command:
-                OnCommand(command);
-                break;
-            case Topics.TopicMessage topicMessage:
-                OnTopicMessage(topicMessage);
-                break;
-            case Topics.TopicMessages topicMessages:
-                OnTopicMessages(topicMessages);
-                break;
-            case FlushNow:
-                OnFlushNow();
-                break;
-            case KeepaliveClock.Due:
-                OnKeepaliveDue();
-                break;
-            case CloseTimeout when Fired(ref _closeTimer):
-                OnCloseTimeout();
-                break;
-            case WriteTimeout when Fired(ref _writeTimer):
-                OnWriteTimeout();
-                break;
-            case HandshakeTimeout when Fired(ref _handshakeTimer):
-                OnHandshakeTimeout();
-                break;
-            case LingerTimeout when Fired(ref _lingerTimer):
-                FinishLinger();
-                break;
-            case Shutdown:
-                OnShutdown();
-                break;
-            case Terminated terminated when terminated.ActorRef.Equals(_handler):
-                OnHandlerTerminated();
-                break;
-            case HandlerDrainTimeout when Fired(ref _drainTimer):
-                Finish();
-                break;
-            case ActorIdentity identity when identity.MessageId is long id && id == _id:
-                AnswerPendingClose();
-                break;
-            case HandlerFlushTimeout when Fired(ref _flushTimer):
-                AnswerPendingClose();
-                break;
-            default:
-                if (_inline is null || !InlineMessage(message))
-                {
-                    Unhandled(message);
-                }
-
-                break;
-        }
-    }
-
-    /// <summary>Handles one chunk read from the socket and returns its buffer to the pool.</summary>
-    /// <returns>Whether the socket may be read again now.</returns>
-    private bool OnData(byte[] buffer, int count)
-    {
-        _bytesIn += count;
-        try
-        {
-            switch (_state)
-            {
-                case State.Handshaking:
-                    OnHandshakeData(buffer.AsSpan(0, count));
-                    break;
-                case State.Open or State.Closing:
-                    // While a send is in flight the peer is not taking our bytes: answer only its latest ping.
-                    _codec!.CoalescePongs = _sending;
-                    _codec.ReceiveData(buffer.AsSpan(0, count));
-                    ProcessEvents();
-                    break;
-                default:
-                    break; // Responding, Lingering, Ending: what the peer still sends is discarded.
-            }
-        }
-        finally
-        {
-            ConnectionBuffers.Pool.Return(buffer);
-        }
-
-        if (_state is State.Open or State.Closing && !MayRead)
-        {
-            // The handler has a full queue, or the client has not taken what we owe it (pongs
-            // included): the socket waits, and TCP backpressures the client.
-            _readPaused = true;
-            return false;
-        }
-
-        return IsReading;
-    }
-
-    /// <summary>The states in which the socket is read (Deciding waits for the hooks; Starting and Ending read nothing).</summary>
-    private bool IsReading => _state is State.Handshaking or State.Open or State.Closing or State.Lingering or State.Responding;
-
     /// <summary>
-    /// Reads a readiness-watched socket (<see cref="SocketTransport.WatchReadable"/>) until it is
-    /// empty, the connection stops reading, or a few full buffers were taken; then the rest waits
-    /// behind the other messages in the mailbox, so one busy client cannot hold the actor's thread.
+    /// Gives back this connection's place in the per-address limits (counted at accept, or for the
+    /// client a trusted proxy named); once, as soon as the connection ends.
     /// </summary>
-    private void PumpReads()
+    private void ReleaseCountedAddress()
     {
-        const int MaxReadsPerTurn = 4;
-        SocketTransport? socket = _pollable;
-        for (int round = 0; round < MaxReadsPerTurn; round++)
+        if (_countedAddress is not null)
         {
-            if (socket is null || !IsReading || _readPaused)
-            {
-                return;
-            }
-
-            byte[] buffer = ConnectionBuffers.Pool.Rent(Settings.ReadBufferSize);
-            int count = socket.Receive(buffer, out System.Net.Sockets.SocketError error);
-            if (count > 0)
-            {
-                bool full = count == buffer.Length;
-                if (!OnData(buffer, count) || !full)
-                {
-                    return; // a short read emptied the socket: the poller tells when more arrives
-                }
-
-                continue;
-            }
-
-            ConnectionBuffers.Pool.Return(buffer);
-            if (count == 0)
-            {
-                OnReadEnded(null);
-            }
-            else if (error != System.Net.Sockets.SocketError.WouldBlock)
-            {
-                OnReadEnded(new System.Net.Sockets.SocketException((int)error));
-            }
-
-            return;
-        }
-
-        Self.Tell(ReadinessPoller.ReadReady.Instance);
-    }
-
-    /// <summary>Reads again after a pause (hooks decided, the handler acknowledged).</summary>
-    private void ResumeReading()
-    {
-        if (_pollable is not null)
-        {
-            Self.Tell(ReadinessPoller.ReadReady.Instance);
-        }
-        else
-        {
-            _reader?.Continue();
-        }
-    }
-
-    private void OnTransportStarted(Exception? error)
-    {
-        if (_state != State.Starting)
-        {
-            return;
-        }
-
-        if (error is not null)
-        {
-            // A failed TLS handshake: nothing was said in WebSocket terms yet.
-            LogTlsFailure(error);
-            Context.Stop(Self);
-            return;
-        }
-
-        _state = State.Handshaking;
-        if (_transport is SocketTransport socket && WatchReadable(socket))
-        {
-            _pollable = socket;
-            PumpReads(); // what arrived before the registration
-            return;
-        }
-
-        _reader = new ReadLoop(_transport, Self, Settings.ReadBufferSize, Cancellation);
-        _reader.Start();
-    }
-
-    private bool WatchReadable(SocketTransport socket)
-    {
-        try
-        {
-            return socket.WatchReadable(Self);
-        }
-        catch (Exception error) when (error is System.Net.Sockets.SocketException or ObjectDisposedException)
-        {
-            _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} could not be watched for reads: {Problem}", _id, Remote, error.Message);
-            return false; // the asynchronous path reports what is wrong with the socket
-        }
-    }
-
-    private void OnReadEnded(Exception? error)
-    {
-        switch (_state)
-        {
-            case State.Open or State.Closing:
-                // The codec reports ConnectionLost; what it means here depends on who closed first.
-                _codec!.ReceiveEof();
-                while (_codec.TryReadEvent(out _))
-                {
-                }
-
-                if (_codec.CloseSent && error is null)
-                {
-                    // We closed and the peer dropped TCP instead of answering: an end we asked for.
-                    EndNormally(_closeCause, _sentCode, _sentReason);
-                }
-                else
-                {
-                    EndAbnormally(error is null ? TerminationCause.Eof : TerminationCause.Reset, CloseCode.AbnormalClosure, error is null ? "connection closed without a close frame" : error.Message);
-                }
-
-                break;
-            case State.Lingering:
-                FinishLinger();
-                break;
-            case State.Ending:
-                break;
-            default:
-                // Before a WebSocket existed (probes, port scans, plain HTTP clients): nothing to report.
-                Context.Stop(Self);
-                break;
+            _context.AddressLimits.Release(_countedAddress);
+            _countedAddress = null;
         }
     }
 
@@ -472,7 +252,7 @@ public sealed partial class ConnectionActor : UntypedActor
         new(
             _id,
             Remote,
-            _path ?? _request?.Path ?? string.Empty,
+            _path ?? _handshake?.Request?.Path ?? string.Empty,
             code,
             reason,
             cause,

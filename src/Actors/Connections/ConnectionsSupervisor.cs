@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using ActorSocket.Actors.Transport;
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
 
@@ -6,8 +7,8 @@ namespace ActorSocket.Actors.Connections;
 
 /// <summary>
 /// Parent of every connection actor: starts one per accepted socket, enforces the connection
-/// limit, turns a connection's <see cref="ConnectionLostException"/> into its termination event, and
-/// drains connections on shutdown.
+/// limit, and drains connections on shutdown. Connections report their own endings; a connection
+/// actor that fails has a bug, and is stopped with its socket released.
 /// </summary>
 public sealed class ConnectionsSupervisor : UntypedActor
 {
@@ -58,16 +59,7 @@ public sealed class ConnectionsSupervisor : UntypedActor
         new OneForOneStrategy(
             error =>
             {
-                if (error is ConnectionLostException lost)
-                {
-                    // An abnormal end is an event, not a crash: no stack trace.
-                    ConnectionActor.Report(lost.Termination, _context, Context.System.EventStream);
-                }
-                else
-                {
-                    _context.Logger.LogError(error, "A connection actor failed unexpectedly; it is stopped and its socket released");
-                }
-
+                _context.Logger.LogError(error, "A connection actor failed unexpectedly; it is stopped and its socket released");
                 return Directive.Stop;
             },
             loggingEnabled: false);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using ActorSocket.Actors.Transport;
 using Akka.Actor;
 
 namespace ActorSocket.Actors.Connections;

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using ActorSocket.Actors.Handlers;
 using ActorSocket.Actors.Http;
 using ActorSocket.Actors.Metrics;
+using ActorSocket.Actors.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace ActorSocket.Actors.Connections;

@@ -52,7 +52,7 @@ public sealed class ServerMetrics
             pause.Set(info.PauseTimePercentage);
             poolThreads.Set(ThreadPool.ThreadCount);
             poolQueue.Set(ThreadPool.PendingWorkItemCount);
-            bufferPool.Set(ActorSocket.Actors.Connections.ConnectionBuffers.Pool.RetainedBytes);
+            bufferPool.Set(ActorSocket.Actors.Transport.ConnectionBuffers.Pool.RetainedBytes);
         });
     }
 

@@ -5,19 +5,14 @@ using Microsoft.Extensions.Logging;
 namespace ActorSocket.Actors.Connections;
 
 /// <summary>
-/// Deadlines. Keepalive, the one an open connection always has, is an entry in the shared
-/// <see cref="KeepaliveClock"/>; the others (handshake, close, linger, handler drain) exist only in
-/// the states that need them, each scheduled at most once per connection, so a timer message that
-/// arrives after its cancellation is recognised by its field being null.
+/// Timers, and the Open phase's keepalive. Keepalive is an entry in the shared
+/// <see cref="KeepaliveClock"/>; the other deadlines (handshake, write, close, linger, handler
+/// drain) are scheduled only in the phase that needs them, each at most once at a time, so a timer
+/// message (a <see cref="Tick"/>) that arrives after its cancellation is recognised by its field
+/// being null.
 /// </summary>
-public sealed partial class ConnectionActor
+internal sealed partial class ConnectionActor
 {
-    private ICancelable? _handshakeTimer;
-    private ICancelable? _closeTimer;
-    private ICancelable? _lingerTimer;
-    private ICancelable? _drainTimer;
-    private ICancelable? _flushTimer;
-    private ICancelable? _writeTimer;
     private KeepaliveClock? _keepalive;
     private int _keepaliveSlot;
     private long _nextPingAt;
@@ -27,7 +22,7 @@ public sealed partial class ConnectionActor
     private long _midMessageSince = -1;
     private long _midMessageBytes;
 
-    private ICancelable Schedule(TimeSpan delay, object message) =>
+    private ICancelable Schedule(TimeSpan delay, Tick message) =>
         Context.System.Scheduler.ScheduleTellOnceCancelable(delay, Self, message, Self);
 
     private static void Cancel(ref ICancelable? timer)
@@ -50,10 +45,7 @@ public sealed partial class ConnectionActor
 
     private void CancelTimers()
     {
-        Cancel(ref _handshakeTimer);
         Cancel(ref _closeTimer);
-        Cancel(ref _lingerTimer);
-        Cancel(ref _drainTimer);
         Cancel(ref _flushTimer);
         Cancel(ref _writeTimer);
         if (_keepalive is not null)
@@ -73,7 +65,7 @@ public sealed partial class ConnectionActor
     /// <summary>The keepalive deadline passed: a ping is due, or the pong is late. Always leaves the next deadline set.</summary>
     private void OnKeepaliveDue()
     {
-        if (_keepalive is null || _state is not (State.Open or State.Closing))
+        if (_keepalive is null)
         {
             return;
         }
@@ -91,7 +83,7 @@ public sealed partial class ConnectionActor
             return;
         }
 
-        if (now < _nextPingAt || _state != State.Open || _codec!.CloseSent)
+        if (now < _nextPingAt || _codec!.CloseSent)
         {
             _keepalive.Set(_keepaliveSlot, _nextPingAt);
             return;
@@ -146,7 +138,7 @@ public sealed partial class ConnectionActor
             _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} sent a message at under {MinMessageRate} bytes/s; closing with 1008", _id, Remote, Settings.MinMessageRate);
             _codec.SendClose(CloseCode.PolicyViolation, "message too slow");
             Flush();
-            EndAbnormally(TerminationCause.ProtocolError, CloseCode.PolicyViolation, "message too slow");
+            End(Termination(TerminationCause.ProtocolError, CloseCode.PolicyViolation, "message too slow"), EndMode.Abort);
             return true;
         }
 
@@ -168,6 +160,11 @@ public sealed partial class ConnectionActor
             Flush();
         }
 
-        EndAbnormally(TerminationCause.KeepaliveTimeout, CloseCode.InternalError, "keepalive ping timeout");
+        End(Termination(TerminationCause.KeepaliveTimeout, CloseCode.InternalError, "keepalive ping timeout"), EndMode.Abort);
+    }
+
+    /// <summary>A timer message of this actor: ignored in a phase that no longer has its timer.</summary>
+    private abstract class Tick
+    {
     }
 }

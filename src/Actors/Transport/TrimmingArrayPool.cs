@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 
-namespace ActorSocket.Actors.Connections;
+namespace ActorSocket.Actors.Transport;
 
 /// <summary>
 /// An array pool that gives memory back. Arrays are kept per power-of-two size up to a byte budget

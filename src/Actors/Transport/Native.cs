@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace ActorSocket.Actors.Connections;
+namespace ActorSocket.Actors.Transport;
 
 /// <summary>
 /// The few Linux calls the readiness path needs (<see cref="ReadinessPoller"/>, <see cref="SocketTransport"/>).

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace ActorSocket.Actors.Connections;
+namespace ActorSocket.Actors.Transport;
 
 /// <summary>The two ways a transport ends its socket, shared by plain and TLS transports.</summary>
 internal static class SocketEnding

@@ -1,6 +1,6 @@
-using ActorSocket.Actors.Connections;
+using ActorSocket.Actors.Transport;
 
-namespace ActorSocket.Actors.Tests.Connections;
+namespace ActorSocket.Actors.Tests.Transport;
 
 public class SlotTableTests
 {

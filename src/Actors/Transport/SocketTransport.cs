@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 
-namespace ActorSocket.Actors.Connections;
+namespace ActorSocket.Actors.Transport;
 
 /// <summary>
 /// A plain TCP connection. On Linux its actor reads it on readiness (<see cref="WatchReadable"/>,

@@ -1,4 +1,4 @@
-namespace ActorSocket.Actors.Connections;
+namespace ActorSocket.Actors.Transport;
 
 /// <summary>The pool of the connections' read and write buffers.</summary>
 internal static class ConnectionBuffers

@@ -1,9 +1,9 @@
-namespace ActorSocket.Actors.Connections;
+namespace ActorSocket.Actors.Transport;
 
 /// <summary>
 /// A table of per-connection entries addressed by a small integer, for the process-wide services that
 /// keep one entry per connection instead of one object (<see cref="ReadinessPoller"/>,
-/// <see cref="KeepaliveClock"/>). Slots are taken and freed under a lock; entries live in chunks that
+/// <see cref="Connections.KeepaliveClock"/>). Slots are taken and freed under a lock; entries live in chunks that
 /// never move, so another thread may scan them without it (<see cref="Chunks"/>).
 /// </summary>
 /// <typeparam name="T">The entry; its default value means "free".</typeparam>

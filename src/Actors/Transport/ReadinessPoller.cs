@@ -2,14 +2,14 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 
-namespace ActorSocket.Actors.Connections;
+namespace ActorSocket.Actors.Transport;
 
 /// <summary>
 /// Linux only: one epoll instance and one thread that tell a plain connection's actor when its socket
 /// has data (<see cref="ReadReady"/>); the actor then reads it itself, without waiting, on its own
 /// thread. An idle connection therefore costs nothing here but one slot in a table: no pending
 /// receive, no socket event args, no async state machine (about 1.2 KB each with .NET's asynchronous
-/// receive, which the other platforms and TLS keep using through <see cref="ReadLoop"/>).
+/// receive, which the other platforms and TLS keep using through <see cref="AsyncReader"/>).
 /// </summary>
 /// <remarks>
 /// Edge-triggered: the kernel reports each arrival of data once, so a reader takes everything there
@@ -43,7 +43,7 @@ internal sealed class ReadinessPoller
     }
 
     /// <summary>Told to a connection actor when its socket has data (or an end) to read.</summary>
-    internal sealed class ReadReady : Akka.Event.IDeadLetterSuppression
+    internal sealed class ReadReady : ReadSignal, Akka.Event.IDeadLetterSuppression
     {
         /// <summary>The single instance: the message carries nothing, the actor knows its socket.</summary>
         public static readonly ReadReady Instance = new();
@@ -55,7 +55,7 @@ internal sealed class ReadinessPoller
 
     /// <summary>
     /// The process's poller, or null where there is none (not Linux, or an unknown <c>epoll_event</c>
-    /// layout): connections then read through <see cref="ReadLoop"/>.
+    /// layout): connections then read through <see cref="AsyncReader"/>.
     /// </summary>
     public static ReadinessPoller? Shared => SharedPoller.Value;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using ActorSocket.Actors.Connections;
+using ActorSocket.Actors.Transport;
 using Akka.TestKit.Xunit2;
 
-namespace ActorSocket.Actors.Tests.Connections;
+namespace ActorSocket.Actors.Tests.Transport;
 
 /// <summary>The epoll readiness path of plain sockets, on a loopback socket pair (Linux; elsewhere there is no poller).</summary>
 public class ReadinessPollerTests : TestKit

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace ActorSocket.Actors.Connections;
+namespace ActorSocket.Actors.Transport;
 
 /// <summary>
 /// The byte stream under one connection: a plain socket or TLS over it. The connection actor is

@@ -1,0 +1,325 @@
+using System.Net;
+using ActorSocket.Actors.Handlers;
+using ActorSocket.Actors.Transport;
+using ActorSocket.Protocol.Http;
+using Akka.Actor;
+using Microsoft.Extensions.Logging;
+
+namespace ActorSocket.Actors.Connections;
+
+/// <summary>
+/// Phase 1, Handshaking: from the accepted socket to an open WebSocket (<see cref="Accept"/>) or a
+/// plain HTTP answer (<see cref="Respond"/>). Everything it needs is in <see cref="HandshakeState"/>,
+/// dropped when the phase ends, so an open connection holds nothing of its handshake.
+/// </summary>
+internal sealed partial class ConnectionActor
+{
+    private enum HandshakeStep
+    {
+        /// <summary>The transport starts (the TLS handshake); nothing is read yet.</summary>
+        Starting,
+
+        /// <summary>The request head is read.</summary>
+        Reading,
+
+        /// <summary>The route's handshake hooks decide; reading waits.</summary>
+        Deciding,
+
+        /// <summary>A plain HTTP route works out its answer; what the client sends meanwhile is discarded.</summary>
+        Routing,
+
+        /// <summary>The HTTP answer (or refusal) is being written; the connection closes once it is out.</summary>
+        Responding,
+    }
+
+    private void StartHandshake(bool overCapacity)
+    {
+        _handshake = new HandshakeState
+        {
+            OverCapacity = overCapacity,
+            Timer = Schedule(Settings.HandshakeTimeout, HandshakeTimeout.Instance),
+        };
+
+        // No token: ending the connection disposes the transport, which ends a TLS handshake in progress.
+        Task started = _transport.StartAsync(CancellationToken.None);
+        if (started.IsCompletedSuccessfully)
+        {
+            OnTransportStarted(null); // plain TCP: nothing to wait for, no message round trip
+            return;
+        }
+
+        IActorRef self = Self;
+        started.ContinueWith(
+            task => self.Tell(new TransportStarted(task.Exception?.GetBaseException() ?? (task.IsCanceled ? new OperationCanceledException() : null))),
+            TaskContinuationOptions.ExecuteSynchronously);
+    }
+
+    /// <summary>The messages of the Handshaking phase.</summary>
+    private bool Handshaking(object message)
+    {
+        switch (message)
+        {
+            case TransportStarted started:
+                OnTransportStarted(started.Error);
+                return true;
+            case HookDecided decided:
+                OnHookDecided(decided);
+                return true;
+            case HttpAnswered answered:
+                if (_handshake!.Step == HandshakeStep.Routing)
+                {
+                    Respond(answered.Response);
+                }
+
+                return true;
+            case HandshakeTimeout when Fired(ref _handshake!.Timer):
+                OnHandshakeTimeout();
+                return true;
+            case Shutdown:
+                _shuttingDown = true;
+                if (_handshake!.Step is HandshakeStep.Starting or HandshakeStep.Reading)
+                {
+                    End(null, EndMode.Abort); // a handshake under way (hooks, an HTTP answer) finishes
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private void OnTransportStarted(Exception? error)
+    {
+        if (_handshake!.Step != HandshakeStep.Starting)
+        {
+            return;
+        }
+
+        if (error is not null)
+        {
+            // A failed TLS handshake: nothing was said in WebSocket terms yet.
+            _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} failed the TLS handshake: {Problem}", _id, Remote, error.Message);
+            End(null, EndMode.Abort);
+            return;
+        }
+
+        _handshake.Step = HandshakeStep.Reading;
+        _reader = TransportReader.Start(
+            _transport,
+            Self,
+            Settings.ReadBufferSize,
+            problem => _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} could not be watched for reads: {Problem}", _id, Remote, problem));
+    }
+
+    private void OnHandshakeData(ReadOnlySpan<byte> data)
+    {
+        HandshakeState handshake = _handshake!;
+        handshake.Head ??= ConnectionBuffers.Pool.Rent(Settings.Http.MaxHeadBytes + Settings.ReadBufferSize);
+        data.CopyTo(handshake.Head.AsSpan(handshake.HeadLength));
+        handshake.HeadLength += data.Length;
+
+        HttpParseStatus status = HttpRequestParser.TryParse(handshake.Head.AsSpan(0, handshake.HeadLength), Settings.Http, out HttpRequest? parsed, out HttpResponse? error, out int consumed);
+        switch (status)
+        {
+            case HttpParseStatus.Incomplete:
+                return;
+            case HttpParseStatus.Invalid:
+                _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} sent a malformed request: {Status} {Problem}", _id, Remote, error!.StatusCode, System.Text.Encoding.UTF8.GetString(error.Body.Span).TrimEnd());
+                Respond(error);
+                return;
+        }
+
+        HttpRequest request = handshake.Request = parsed!;
+        handshake.Consumed = consumed;
+        if (handshake.OverCapacity && request.IsWebSocketUpgrade)
+        {
+            // Admitted in the supervisor's HTTP headroom: plain routes (/healthz, /metrics) are answered.
+            Respond(HttpResponse.Text(503, "the server is at its connection limit"));
+            return;
+        }
+
+        if (_shuttingDown)
+        {
+            Respond(HttpResponse.Text(503, "the server is shutting down"));
+            return;
+        }
+
+        Route? route = _context.Routes.Find(request.Path);
+        if (route is null)
+        {
+            Task<HttpResponse>? answer = request.IsWebSocketUpgrade ? null : _context.Http.TryHandle(request);
+            if (answer is null)
+            {
+                Respond(HttpResponse.Text(404, "no route for " + request.Path));
+                return;
+            }
+
+            handshake.Step = HandshakeStep.Routing;
+            answer.PipeTo(Self, success: response => new HttpAnswered(response), failure: _ => new HttpAnswered(HttpResponse.Text(500, "internal error")));
+            return;
+        }
+
+        HandshakeDecision decision = WebSocketHandshake.Decide(request, route.Handshake);
+        if (!decision.IsAccepted)
+        {
+            Respond(decision.Response);
+            return;
+        }
+
+        IPEndPoint? peer = _transport.RemoteEndPoint as IPEndPoint;
+        IPEndPoint? client = (_context.Proxies ?? TrustedProxies.None).ClientOf(peer, request);
+        if (client is not null && peer is not null && !client.Address.Equals(peer.Address) && _context.AddressLimits.IsActive)
+        {
+            // A trusted proxy named the client: the per-address limits apply to it, not to the proxy
+            // (which the acceptor did not count).
+            string? refusal = _context.AddressLimits.Admit(client.Address, out _countedAddress);
+            if (refusal is not null)
+            {
+                _context.Metrics.RefusedConnections.WithLabels(refusal).Inc();
+                _context.Logger.LogDebug("Connection {ConnectionId} for {RemoteAddress} refused ({Reason})", _id, client, refusal);
+                Respond(HttpResponse.Text(429, "too many connections from this client address", [new("Retry-After", "1")]));
+                return;
+            }
+        }
+
+        if (route.Hooks is { Count: > 0 } hooks)
+        {
+            // Reading pauses (WantsBytes is false) until the hooks have decided.
+            handshake.Step = HandshakeStep.Deciding;
+            RunHooksAsync(hooks, new HandshakeContext(request, client, decision, null), Cancellation)
+                .PipeTo(Self, success: verdict => new HookDecided(route, decision, verdict, client), failure: error => new HookDecided(route, decision, HookFailed(error), client));
+            return;
+        }
+
+        Accept(route, decision, null, client);
+    }
+
+    private static async Task<HandshakeVerdict> RunHooksAsync(IReadOnlyList<IHandshakeHook> hooks, HandshakeContext context, CancellationToken cancellation)
+    {
+        object? identity = null;
+        string? subProtocol = null;
+        foreach (IHandshakeHook hook in hooks)
+        {
+            HandshakeVerdict verdict = await hook.DecideAsync(context with { Identity = identity }, cancellation).ConfigureAwait(false);
+            if (verdict.Refusal is not null)
+            {
+                return verdict;
+            }
+
+            identity = verdict.Identity ?? identity;
+            subProtocol = verdict.SubProtocol ?? subProtocol;
+        }
+
+        return HandshakeVerdict.Accept(identity, subProtocol);
+    }
+
+    private HandshakeVerdict HookFailed(Exception error)
+    {
+        _context.Logger.LogError(error, "A handshake hook failed for connection {ConnectionId} on {Path}; answering 500", _id, _handshake?.Request?.Path);
+        return HandshakeVerdict.Refuse(500, "internal error");
+    }
+
+    private void OnHookDecided(HookDecided decided)
+    {
+        if (_handshake!.Step != HandshakeStep.Deciding)
+        {
+            return;
+        }
+
+        _handshake.Step = HandshakeStep.Reading;
+        if (decided.Verdict.Refusal is { } refusal)
+        {
+            _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress} refused by a handshake hook: {Status}", _id, decided.Client?.ToString() ?? Remote, refusal.StatusCode);
+            Respond(refusal);
+        }
+        else if (_shuttingDown)
+        {
+            Respond(HttpResponse.Text(503, "the server is shutting down"));
+        }
+        else
+        {
+            HandshakeDecision decision = decided.Decision;
+            HttpRequest request = _handshake.Request!;
+            string? chosen = decided.Verdict.SubProtocol;
+            if (chosen is not null && chosen != decision.SubProtocol && request.SubProtocols.Contains(chosen))
+            {
+                decision = WebSocketHandshake.Accept(request, chosen, decision.Deflate, decided.Route.Handshake.ExtraHeaders);
+            }
+
+            Accept(decided.Route, decision, decided.Verdict.Identity, decided.Client);
+        }
+
+        ResumeReading();
+    }
+
+    /// <summary>Sends a plain HTTP response, then closes the connection.</summary>
+    private void Respond(HttpResponse response)
+    {
+        HandshakeState handshake = _handshake!;
+        Cancel(ref handshake.Timer);
+        handshake.ReturnHead();
+        handshake.Step = HandshakeStep.Responding;
+        _context.Metrics.Handshakes.WithLabels(response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        _raw = new System.Buffers.ArrayBufferWriter<byte>(256 + response.Body.Length);
+        response.WithHeader("Connection", "close").WriteTo(_raw);
+        Flush();
+    }
+
+    private void OnHandshakeTimeout()
+    {
+        if (_handshake!.Step == HandshakeStep.Routing)
+        {
+            // A plain HTTP route that has not produced its answer in time (Respond cancels this timer).
+            _context.Logger.LogWarning("Connection {ConnectionId} from {RemoteAddress}: no answer for {Path} within {HandshakeTimeoutSeconds} s; dropping it", _id, Remote, _handshake.Request?.Path, Settings.HandshakeTimeout.TotalSeconds);
+            End(null, EndMode.Abort);
+            return;
+        }
+
+        // A slowloris client: drop it without an answer, and report it.
+        End(Termination(TerminationCause.HandshakeTimeout, Protocol.CloseCode.AbnormalClosure, "handshake not completed in " + Settings.HandshakeTimeout.TotalSeconds + " s"), EndMode.Abort);
+    }
+
+    /// <summary>What only the Handshaking phase holds.</summary>
+    private sealed class HandshakeState : IDisposable
+    {
+        public HandshakeStep Step;
+        public bool OverCapacity;
+        public ICancelable? Timer;
+
+        /// <summary>The request head read so far (pooled), and how much of it is filled.</summary>
+        public byte[]? Head;
+        public int HeadLength;
+
+        /// <summary>The parsed request, and how many bytes of <see cref="Head"/> it took (frames may follow).</summary>
+        public HttpRequest? Request;
+        public int Consumed;
+
+        public void ReturnHead()
+        {
+            if (Head is not null)
+            {
+                ConnectionBuffers.Pool.Return(Head);
+                Head = null;
+                HeadLength = 0;
+            }
+        }
+
+        public void Dispose()
+        {
+            Timer?.Cancel();
+            Timer = null;
+            ReturnHead();
+        }
+    }
+
+    private sealed record TransportStarted(Exception? Error);
+
+    private sealed record HttpAnswered(HttpResponse Response);
+
+    private sealed record HookDecided(Route Route, HandshakeDecision Decision, HandshakeVerdict Verdict, IPEndPoint? Client);
+
+    private sealed class HandshakeTimeout : Tick
+    {
+        public static readonly HandshakeTimeout Instance = new();
+    }
+}
