@@ -10,8 +10,8 @@ base=${1:?usage: bench/ab.sh BASE [ROUNDS]}
 rounds=${2:-3}
 CASES=${CASES:-"echo-100 echo-1000 fanout-1000 idle-19500"}
 PORT=${PORT:-18898}
-WSLOAD=../shared/bench/wsload
-[ -x "$WSLOAD" ] || make -s -C ../shared/bench
+WSLOAD=${WSLOAD:-../shared/bench/wsload}  # the referee; not part of this repository
+[ -x "$WSLOAD" ] || make -s -C "$(dirname "$WSLOAD")"
 
 work=$(mktemp -d)
 trap 'git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "$work"; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true' EXIT

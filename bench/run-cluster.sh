@@ -10,8 +10,8 @@ ROUNDS=${ROUNDS:-2}
 SUBS=${SUBS:-999}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 BASE=${PORT:-18910}
-WSLOAD=../shared/bench/wsload
-[ -x "$WSLOAD" ] || make -s -C ../shared/bench
+WSLOAD=${WSLOAD:-../shared/bench/wsload}  # the referee; not part of this repository
+[ -x "$WSLOAD" ] || make -s -C "$(dirname "$WSLOAD")"
 dotnet build -c Release src/Gateway -v q -nologo >/dev/null
 dotnet build -c Release bench/LoadGen -v q -nologo >/dev/null
 DLL=src/Gateway/bin/Release/net10.0/actorsocket.dll

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs ActorSocket and the Kestrel peer (bench/peers/Kestrel) one after the other under the same
-# matrix, with the independent C load generator ../shared/bench/wsload as the referee, and prints one
+# matrix, with the independent C load generator wsload ($WSLOAD) as the referee, and prints one
 # table with the ActorSocket/Kestrel ratio of each row. Each server runs in a fresh process for each
 # case; the servers alternate; ROUNDS (default 2) rounds; the median of the rounds is shown.
 # Loopback only; every wsload phase has a deadline. About 7 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-2}
-WSLOAD=../shared/bench/wsload
-[ -x "$WSLOAD" ] || make -s -C ../shared/bench
+WSLOAD=${WSLOAD:-../shared/bench/wsload}  # the referee; not part of this repository
+[ -x "$WSLOAD" ] || make -s -C "$(dirname "$WSLOAD")"
 dotnet build -c Release src/Gateway -v q -nologo >/dev/null
 dotnet build -c Release bench/peers/Kestrel -v q -nologo >/dev/null
 PORT=${PORT:-18899}

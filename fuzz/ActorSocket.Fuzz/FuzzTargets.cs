@@ -118,7 +118,7 @@ public static class FuzzTargets
             return;
         }
 
-        string manifest = (data[0] % 3) switch { 0 => "B", 1 => "Q", _ => "E" };
+        string manifest = (data[0] % 3) switch { 0 => "M", 1 => "Q", _ => "E" };
         try
         {
             Serializer.FromBinary(data[1..], manifest);

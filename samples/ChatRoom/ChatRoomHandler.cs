@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ActorSocket.Actors.Connections;
 using ActorSocket.Actors.Handlers;
 using ActorSocket.Actors.Topics;
 using Akka.Actor;
@@ -82,7 +81,7 @@ public sealed class ChatRoomHandler : UntypedActor
 
         _room = room;
         // The connection itself subscribes: room messages go from the topic straight to the client.
-        _topics.Tell(new Topic.Subscribe("chat:" + room, _connection, new Joined(room)));
+        _topics.Tell(new Topic.Subscribe("chat:" + room, _connection, new Joined(room), Format: TopicFrameFormat.PubSub));
     }
 
     private void Say(object value) => _connection.Tell(new Connection.SendText(JsonSerializer.SerializeToUtf8Bytes(value)));

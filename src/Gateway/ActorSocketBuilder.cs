@@ -1,4 +1,3 @@
-using ActorSocket.Actors.Connections;
 using ActorSocket.Actors.Handlers;
 using ActorSocket.Protocol.Http;
 using Akka.Actor;
@@ -28,7 +27,7 @@ public sealed class ActorSocketBuilder
     public ActorSocketBuilder MapHandler<THandler>(string path, HandshakeOptions? handshake = null, params IHandshakeHook[] hooks)
         where THandler : ActorBase
     {
-        Routes.Add(system => new Route(path, HandlerProps(system, typeof(THandler)), handshake ?? HandshakeOptions.Default, null, hooks));
+        Routes.Add(system => Route.ForActor(path, HandlerProps(system, typeof(THandler)), handshake, hooks));
         return this;
     }
 

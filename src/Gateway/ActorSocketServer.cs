@@ -15,7 +15,8 @@ namespace ActorSocket.Gateway;
 
 /// <summary>
 /// One listening server: the socket, the accept loop and the connections supervisor. Thin by
-/// design: everything about a connection happens in its actor.
+/// design: everything about a connection happens in its actor. An application gets it from its
+/// host (<see cref="GatewayHost.Server"/>) after <see cref="GatewayHost.AddActorSocket"/>.
 /// </summary>
 public sealed class ActorSocketServer : IAsyncDisposable
 {
@@ -30,7 +31,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
     private volatile bool _shuttingDown;
 
     /// <summary>Creates a server that is not listening yet.</summary>
-    public ActorSocketServer(GatewayOptions options, ActorSystem system, ILoggerFactory loggerFactory)
+    internal ActorSocketServer(GatewayOptions options, ActorSystem system, ILoggerFactory loggerFactory)
     {
         _options = options;
         _system = system;
@@ -43,13 +44,13 @@ public sealed class ActorSocketServer : IAsyncDisposable
     public IPEndPoint? EndPoint { get; private set; }
 
     /// <summary>The server's metrics.</summary>
-    public ServerMetrics Metrics { get; }
+    internal ServerMetrics Metrics { get; }
 
     /// <summary>Whether a graceful shutdown has begun.</summary>
     public bool IsShuttingDown => _shuttingDown;
 
     /// <summary>The connections supervisor, once started.</summary>
-    public IActorRef Supervisor => _supervisor ?? throw new InvalidOperationException("The server is not started.");
+    internal IActorRef Supervisor => _supervisor ?? throw new InvalidOperationException("The server is not started.");
 
     /// <summary>
     /// The topic backend (<see cref="ActorSocket.Actors.Topics.Topic"/> protocol): any actor may
@@ -63,7 +64,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
     private ILogger ConnectionLogger { get; }
 
     /// <summary>Binds, starts the supervisor and the accept loop.</summary>
-    public void Start(IEnumerable<Route>? extraRoutes = null)
+    internal void Start(IEnumerable<Route>? extraRoutes = null)
     {
         X509Certificate2? certificate = LoadCertificate();
         ClusterBridge? cluster = StartCluster();
@@ -251,7 +252,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
             {
                 "echo" => Route.ForInline(route.Path, _ => InlineEchoHandler.Instance, handshake, hooks),
                 "pubsub" => Route.ForInline(route.Path, _ => new InlinePubSubHandler(_options.PubSub), handshake, hooks),
-                _ => new Route(route.Path, ActorSocketBuilder.HandlerProps(_system, types.Resolve(route.Path, route.Handler)), handshake, route.Dispatcher, hooks),
+                _ => Route.ForActor(route.Path, ActorSocketBuilder.HandlerProps(_system, types.Resolve(route.Path, route.Handler)), handshake, hooks, route.Dispatcher),
             };
         }
     }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace ActorSocket.Gateway;
 
 /// <summary>Runs the <see cref="ActorSocketServer"/> inside the generic host, after the actor system starts and before it stops.</summary>
-public sealed class GatewayService : IHostedService
+internal sealed class GatewayService : IHostedService
 {
     private readonly GatewayOptions _options;
     private readonly IServiceProvider _services;

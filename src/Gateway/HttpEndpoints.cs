@@ -5,7 +5,7 @@ using ActorSocket.Protocol.Http;
 namespace ActorSocket.Gateway;
 
 /// <summary>The plain HTTP routes: <c>GET /</c> (the chat page), <c>GET /healthz</c> and <c>GET /metrics</c>.</summary>
-public sealed class HttpEndpoints : IHttpEndpoints
+internal sealed class HttpEndpoints : IHttpEndpoints
 {
     private readonly ServerMetrics _metrics;
     private readonly Func<bool> _isShuttingDown;

@@ -41,7 +41,7 @@ public class ConnectionActorTests : TestKit
     {
         var transport = new TestTransport();
         IActorRef probe = TestActor;
-        var route = new Route("/test", handler ?? (_ => Props.Create(() => new ForwardingHandler(probe))), HandshakeOptions.Default);
+        var route = Route.ForActor("/test", handler ?? (_ => Props.Create(() => new ForwardingHandler(probe))));
         var context = new ServerContext(Settings, new RouteTable([route]), new NoHttp(), new ServerMetrics(), NullLogger.Instance, 100, _ => throw new NotSupportedException());
         IActorRef supervisor = Sys.ActorOf(ConnectionsSupervisor.Props(context));
         Sys.EventStream.Subscribe(TestActor, typeof(ConnectionTerminated));

@@ -1,6 +1,5 @@
 using System.Net.WebSockets;
 using ActorSocket.Actors.Handlers;
-using ActorSocket.Protocol.Http;
 using Akka.Actor;
 
 namespace ActorSocket.Gateway.Tests;
@@ -24,8 +23,8 @@ public class HandlerIsolationTests
     {
         // Both are handler actors on the same (default) handler dispatcher; the built-in /echo runs
         // inline in its connection actor and would not show whether handlers stall each other.
-        var sleepy = new Route("/sleepy", _ => Props.Create(() => new SleepyHandler()), HandshakeOptions.Default);
-        var actorEcho = new Route("/actor-echo", _ => EchoHandler.Props(), HandshakeOptions.Default);
+        var sleepy = Route.ForActor("/sleepy", _ => Props.Create(() => new SleepyHandler()));
+        var actorEcho = Route.ForActor("/actor-echo", _ => EchoHandler.Props());
         await using TestServer server = await TestServer.StartAsync(routes: [sleepy, actorEcho]);
 
         // Another connection's echo latency is measured by a client in a process of its own. A first

@@ -1,7 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
 using ActorSocket.Actors.Handlers;
-using ActorSocket.Protocol.Http;
 using Akka.Actor;
 
 namespace ActorSocket.Gateway.Tests;
@@ -29,8 +28,22 @@ public class HandshakeHookTests
             throw new InvalidOperationException("hook bug");
     }
 
+    /// <summary>Holds a handshake until the test releases it.</summary>
+    private sealed class GateHook : IHandshakeHook
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<HandshakeVerdict> Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async ValueTask<HandshakeVerdict> DecideAsync(HandshakeContext context, CancellationToken cancellationToken)
+        {
+            Entered.TrySetResult();
+            return await Release.Task;
+        }
+    }
+
     private static Route WhoAmI(string path, params IHandshakeHook[] hooks) =>
-        new(path, _ => Props.Create(() => new WhoAmIHandler()), HandshakeOptions.Default, null, hooks);
+        Route.ForActor(path, _ => Props.Create(() => new WhoAmIHandler()), hooks: hooks);
 
     private static async Task<string> FirstTextAsync(TestServer server, string path, string headers)
     {
@@ -172,5 +185,27 @@ public class HandshakeHookTests
 
         public ValueTask<HandshakeVerdict> DecideAsync(HandshakeContext context, CancellationToken cancellationToken) =>
             _hook.Value.DecideAsync(context, cancellationToken);
+    }
+
+    [Fact]
+    public async Task An_upgrade_whose_hooks_decide_while_the_server_shuts_down_gets_503()
+    {
+        var gate = new GateHook();
+        // A drain that would take ten minutes if the connection were left open.
+        TestServer server = await TestServer.StartAsync("actorsocket.shutdown.drain-timeout = 600s", routes: [WhoAmI("/gated", gate)]);
+        Task<string> answer = RawClient.HttpAsync(server.Port, $"GET /gated HTTP/1.1\r\nHost: x\r\n{Upgrade}\r\n");
+        await gate.Entered.Task;
+
+        Task stopped = server.StopAsync();
+        // The connection hears the shutdown while its hook decides; then the hook accepts.
+        Assert.True(SpinWait.SpinUntil(() => server.LogEvents.Any(e => e.MessageTemplate.Text.Contains("shuts down during its handshake", StringComparison.Ordinal)), TimeSpan.FromSeconds(30)));
+        gate.Release.SetResult(HandshakeVerdict.Accept("late"));
+
+        // The upgrade is refused: a connection opened now would be one the drain waits for.
+        string response = await answer;
+        Assert.StartsWith("HTTP/1.1 503 ", response);
+        Assert.Contains("shutting down", response, StringComparison.Ordinal);
+        await stopped.WaitAsync(TimeSpan.FromSeconds(60));
+        await server.DisposeAsync();
     }
 }

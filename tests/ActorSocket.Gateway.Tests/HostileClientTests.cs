@@ -6,7 +6,6 @@ using ActorSocket.Actors.Connections;
 using ActorSocket.Actors.Handlers;
 using ActorSocket.Protocol;
 using ActorSocket.Protocol.Framing;
-using ActorSocket.Protocol.Http;
 using Akka.Actor;
 
 namespace ActorSocket.Gateway.Tests;
@@ -263,7 +262,7 @@ public class HostileClientTests
         var gate = new SemaphoreSlim(0);
         var seen = new List<int>();
         var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var route = new Route("/gated", _ => Props.Create(() => new GatedHandler(gate, seen, all, Count)), HandshakeOptions.Default);
+        var route = Route.ForActor("/gated", _ => Props.Create(() => new GatedHandler(gate, seen, all, Count)));
         await using TestServer server = await TestServer.StartAsync("actorsocket.handler-queue = 16", [route]);
         byte[] stream = ClientFrames(codec =>
         {

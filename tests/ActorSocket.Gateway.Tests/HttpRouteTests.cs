@@ -57,6 +57,28 @@ public class HttpRouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_metric_the_Grafana_dashboard_charts_is_exported()
+    {
+        string response = await GetAsync("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        var exported = response.Split('\n')
+            .Where(line => line.StartsWith("# TYPE ", StringComparison.Ordinal))
+            .Select(line => line.Split(' ')[2])
+            .ToHashSet(StringComparer.Ordinal);
+
+        using var dashboard = System.Text.Json.JsonDocument.Parse(File.ReadAllText(RepositoryFiles.Find("deploy/grafana/actorsocket.json")));
+        var charted = dashboard.RootElement.GetProperty("panels").EnumerateArray()
+            .Where(panel => panel.TryGetProperty("targets", out _))
+            .SelectMany(panel => panel.GetProperty("targets").EnumerateArray())
+            .SelectMany(target => System.Text.RegularExpressions.Regex.Matches(target.GetProperty("expr").GetString()!, @"\b(?:actorsocket|dotnet|process)_[a-z_]+\b").Select(match => match.Value))
+            .ToHashSet(StringComparer.Ordinal);
+
+        Assert.True(charted.Count >= 25, "the dashboard charts " + charted.Count + " metrics");
+        Assert.Empty(charted.Except(exported));
+        // And what the daemon exports about connections and topics is charted.
+        Assert.Empty(exported.Where(name => name.StartsWith("actorsocket_", StringComparison.Ordinal)).Except(charted));
+    }
+
+    [Fact]
     public async Task A_method_other_than_GET_on_a_plain_route_is_405()
     {
         string response = await GetAsync("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");

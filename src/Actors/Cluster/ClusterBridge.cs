@@ -6,7 +6,7 @@ using Akka.Cluster.Tools.PublishSubscribe;
 namespace ActorSocket.Actors.Cluster;
 
 /// <summary>Settings of the topic layer in cluster mode.</summary>
-public sealed record ClusterTopicSettings
+internal sealed record ClusterTopicSettings
 {
     /// <summary>
     /// Longest wait for the other nodes to confirm a new subscription before it is acknowledged
@@ -29,7 +29,7 @@ public sealed record ClusterTopicSettings
 /// What a topic actor needs to reach the rest of the cluster: the DistributedPubSub mediator, this
 /// node's incarnation and the members to confirm subscriptions with. Null in single-node mode.
 /// </summary>
-public sealed class ClusterBridge
+internal sealed class ClusterBridge
 {
     private readonly Akka.Cluster.Cluster _cluster;
 

@@ -6,7 +6,7 @@ namespace ActorSocket.Actors.Cluster;
 /// Marker of what crosses between nodes for topics; bound to <see cref="ClusterTopicSerializer"/>
 /// (compact bytes, never Akka's default JSON serializer).
 /// </summary>
-public interface IClusterTopicMessage
+internal interface IClusterTopicMessage
 {
 }
 
@@ -17,7 +17,7 @@ public interface IClusterTopicMessage
 /// <param name="Origin">The publishing node's incarnation id; that node already delivered them locally.</param>
 /// <param name="Topic">The topic.</param>
 /// <param name="Messages">The messages, oldest first.</param>
-public sealed record TopicBatch(long Origin, string Topic, IReadOnlyList<TopicMessage> Messages) : IClusterTopicMessage;
+internal sealed record TopicBatch(long Origin, string Topic, IReadOnlyList<TopicMessage> Messages) : IClusterTopicMessage;
 
 /// <summary>
 /// Node to node: "publish a <see cref="ConfirmEcho"/> on this topic through your mediator". When the
@@ -27,10 +27,10 @@ public sealed record TopicBatch(long Origin, string Topic, IReadOnlyList<TopicMe
 /// <param name="Topic">The topic subscribed to.</param>
 /// <param name="Origin">The asking node's incarnation id.</param>
 /// <param name="Nonce">Which subscription round of that topic asks.</param>
-public sealed record ConfirmRequest(string Topic, long Origin, long Nonce) : IClusterTopicMessage;
+internal sealed record ConfirmRequest(string Topic, long Origin, long Nonce) : IClusterTopicMessage;
 
 /// <summary>The answer to a <see cref="ConfirmRequest"/>, published on the topic itself.</summary>
 /// <param name="Origin">The asking node's incarnation id.</param>
 /// <param name="Nonce">The round asked about.</param>
 /// <param name="Responder">The answering node's address.</param>
-public sealed record ConfirmEcho(long Origin, long Nonce, string Responder) : IClusterTopicMessage;
+internal sealed record ConfirmEcho(long Origin, long Nonce, string Responder) : IClusterTopicMessage;

@@ -9,7 +9,7 @@ namespace ActorSocket.Actors.Cluster;
 /// Watches membership: one log line per change (joined, up, unreachable, reachable again, removed)
 /// and the <c>actorsocket_cluster_*</c> membership gauges, recomputed from the cluster state.
 /// </summary>
-public sealed class ClusterMonitor : ReceiveActor
+internal sealed class ClusterMonitor : ReceiveActor
 {
     private static readonly MemberStatus[] Statuses =
         [MemberStatus.Joining, MemberStatus.WeaklyUp, MemberStatus.Up, MemberStatus.Leaving, MemberStatus.Exiting, MemberStatus.Down, MemberStatus.Removed];

@@ -9,12 +9,15 @@ namespace ActorSocket.Actors.Cluster;
 
 /// <summary>
 /// Compact binary form of <see cref="IClusterTopicMessage"/>s: a batch is its origin, its topic once
-/// and each message's raw JSON <c>data</c> with a length prefix. No type names, no JSON escaping of
-/// the payload; the receiving node encodes each frame once for all its subscribers.
+/// and each message's payload kind and bytes with a length prefix. No type names, no wire format, no
+/// JSON escaping of the payload; the receiving node encodes each frame once per format for all its
+/// subscribers.
 /// </summary>
-public sealed class ClusterTopicSerializer : SerializerWithStringManifest
+internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
 {
-    private const string BatchManifest = "B";
+    // "M": a batch whose messages carry their payload kind (the earlier "B" had JSON only); nodes
+    // of different versions do not mix silently: an unknown manifest is refused.
+    private const string BatchManifest = "M";
     private const string RequestManifest = "Q";
     private const string EchoManifest = "E";
 
@@ -46,7 +49,7 @@ public sealed class ClusterTopicSerializer : SerializerWithStringManifest
                     int size = 8 + StringSize(batch.Topic) + VarIntSize((uint)batch.Messages.Count);
                     foreach (TopicMessage message in batch.Messages)
                     {
-                        size += VarIntSize((uint)message.Data.Length) + message.Data.Length;
+                        size += 1 + VarIntSize((uint)message.Data.Length) + message.Data.Length;
                     }
 
                     var bytes = new byte[size];
@@ -56,6 +59,7 @@ public sealed class ClusterTopicSerializer : SerializerWithStringManifest
                     writer.VarInt((uint)batch.Messages.Count);
                     foreach (TopicMessage message in batch.Messages)
                     {
+                        writer.Byte((byte)message.Kind);
                         writer.Bytes(message.Data.Span);
                     }
 
@@ -102,7 +106,11 @@ public sealed class ClusterTopicSerializer : SerializerWithStringManifest
                     var messages = new TopicMessage[count];
                     for (int i = 0; i < count; i++)
                     {
-                        messages[i] = TopicMessage.Create(topic, encodedTopic, reader.Bytes());
+                        TopicPayload kind = reader.Kind();
+                        // JSON (what /pubsub publishes) is encoded for /pubsub subscribers at once, in one copy.
+                        messages[i] = kind == TopicPayload.Json
+                            ? TopicMessage.Create(topic, encodedTopic, reader.Bytes())
+                            : new TopicMessage(topic, reader.Bytes().ToArray(), kind);
                     }
 
                     return new TopicBatch(origin, topic, messages);
@@ -156,6 +164,8 @@ public sealed class ClusterTopicSerializer : SerializerWithStringManifest
 
             _buffer[_position++] = (byte)value;
         }
+
+        public void Byte(byte value) => _buffer[_position++] = value;
 
         public void Bytes(ReadOnlySpan<byte> value)
         {
@@ -217,6 +227,13 @@ public sealed class ClusterTopicSerializer : SerializerWithStringManifest
         {
             uint count = VarInt();
             return count <= (uint)Remaining ? (int)count : throw Corrupt("a count of " + count + " with " + Remaining + " bytes left");
+        }
+
+        public TopicPayload Kind()
+        {
+            Need(1);
+            byte kind = _buffer[_position++];
+            return kind <= (byte)TopicPayload.Binary ? (TopicPayload)kind : throw Corrupt("payload kind " + kind);
         }
 
         public ReadOnlySpan<byte> Bytes()

@@ -79,7 +79,12 @@ internal sealed partial class ConnectionActor
                 _shuttingDown = true;
                 if (_handshake!.Step is HandshakeStep.Starting or HandshakeStep.Reading)
                 {
-                    End(null, EndMode.Abort); // a handshake under way (hooks, an HTTP answer) finishes
+                    End(null, EndMode.Abort);
+                }
+                else
+                {
+                    // Hooks deciding, or an HTTP answer on its way: it finishes, and an upgrade gets 503.
+                    _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress}: the server shuts down during its handshake, which is answered first", _id, Remote);
                 }
 
                 return true;

@@ -58,16 +58,23 @@ internal sealed partial class ConnectionActor
         _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} opened {Path}", _id, Remote, _path);
 
         StartKeepalive();
-        // Messages handed to a handler actor and not yet taken by it are bounded: past the window
-        // the socket is not read (websockets' max_queue). Inline handlers run here and queue nothing.
-        _inboundWindow = route.InboundWindow ?? (route.Inline is not null ? Settings.InlinePending : Settings.HandlerMailbox is not null ? Settings.HandlerQueue : 0);
-        if (route.Inline is { } inline)
+        // Messages handed to a handler and not yet taken by it are bounded: past the window the
+        // socket is not read (websockets' max_queue). An inline handler counts requests it has not
+        // answered yet; a handler actor's mailbox acknowledges what it takes; a flow acknowledges itself.
+        switch (route.Handler)
         {
-            _inline = inline(info);
-        }
-        else
-        {
-            StartHandlerActor(route, info);
+            case RouteHandler.Inline inline:
+                _inboundWindow = Settings.InlinePending;
+                _inline = inline.Create(info);
+                break;
+            case RouteHandler.Flow flow:
+                _inboundWindow = FlowHandler.InboundWindow;
+                StartHandlerActor(FlowHandler.Props(flow.Create), route.Dispatcher, info, acksItself: true);
+                break;
+            case RouteHandler.Actor actor:
+                _inboundWindow = Settings.HandlerMailbox is not null ? Settings.HandlerQueue : 0;
+                StartHandlerActor(actor.Props(info), route.Dispatcher, info, acksItself: false);
+                break;
         }
 
         // Frames the client sent right behind its request (the 101 still goes out first).
@@ -84,16 +91,15 @@ internal sealed partial class ConnectionActor
         Flush();
     }
 
-    private void StartHandlerActor(Route route, ConnectionInfo info)
+    private void StartHandlerActor(Props handlerProps, string? routeDispatcher, ConnectionInfo info, bool acksItself)
     {
-        Props handlerProps = route.HandlerProps(info);
-        string? dispatcher = route.Dispatcher ?? Settings.HandlerDispatcher;
+        string? dispatcher = routeDispatcher ?? Settings.HandlerDispatcher;
         if (dispatcher is not null && (string.IsNullOrEmpty(handlerProps.Dispatcher) || handlerProps.Dispatcher == Akka.Dispatch.Dispatchers.DefaultDispatcherId))
         {
             handlerProps = handlerProps.WithDispatcher(dispatcher);
         }
 
-        if (route.InboundWindow is null && Settings.HandlerMailbox is { } mailbox && string.IsNullOrEmpty(handlerProps.Mailbox))
+        if (!acksItself && Settings.HandlerMailbox is { } mailbox && string.IsNullOrEmpty(handlerProps.Mailbox))
         {
             // The handler's mailbox acknowledges each message as the handler takes it (HandlerMailbox).
             handlerProps = handlerProps.WithMailbox(mailbox);
@@ -111,12 +117,6 @@ internal sealed partial class ConnectionActor
         {
             case Connection.ICommand command:
                 OnCommand(command);
-                return true;
-            case Topics.TopicMessage topicMessage:
-                OnTopicMessage(topicMessage);
-                return true;
-            case Topics.TopicMessages topicMessages:
-                OnTopicMessages(topicMessages);
                 return true;
             case KeepaliveClock.Due:
                 OnKeepaliveDue();
@@ -140,7 +140,12 @@ internal sealed partial class ConnectionActor
             case Tick:
                 return true;
             default:
-                return _inline is not null && InlineMessage(message);
+                if (_inline is not null && InlineMessage(message))
+                {
+                    return true;
+                }
+
+                return OnTopicMessage(message);
         }
     }
 
@@ -280,6 +285,13 @@ internal sealed partial class ConnectionActor
         bool sent;
         switch (command)
         {
+            // First: a topic's delivery (the fan-out path), a frame encoded once for every subscriber.
+            case Connection.SendEncodedFrame frame:
+                sent = codec.SendEncodedFrame(frame.Frame);
+                break;
+            case Connection.SendEncodedFrames frames:
+                SendFrames(frames.Frames);
+                return;
             case Connection.SendAndAck { Message: WsMessage.Text text }:
                 sent = codec.SendText(System.Text.Encoding.UTF8.GetBytes(text.Value));
                 (_sendAcks ??= new Queue<IActorRef>()).Enqueue(Sender);
@@ -294,9 +306,6 @@ internal sealed partial class ConnectionActor
             case Connection.SendBinary binary:
                 sent = codec.SendBinary(binary.Data.Span);
                 break;
-            case Connection.SendEncodedFrame frame:
-                sent = codec.SendEncodedFrame(frame.Frame);
-                break;
             case Connection.Close close:
                 StartClose(close.Code, close.Reason ?? string.Empty, TerminationCause.Closed);
                 return;
@@ -307,30 +316,47 @@ internal sealed partial class ConnectionActor
         AfterSend(sent);
     }
 
-    /// <summary>A subscribed topic delivers its frame, encoded once for every subscriber: no copy, no allocation here.</summary>
-    private void OnTopicMessage(Topics.TopicMessage message)
+    /// <summary>
+    /// A topic message for a connection subscribed without a frame format (and not taken by its
+    /// inline handler): the payload goes out as it is, a text or binary frame. Subscribed with a
+    /// format, a connection receives <see cref="Connection.SendEncodedFrame"/> instead, encoded
+    /// once for every subscriber.
+    /// </summary>
+    private bool OnTopicMessage(object message)
     {
-        if (MaySend)
+        switch (message)
         {
-            AfterSend(_codec!.SendEncodedFrame(message.Frame));
+            case Topics.TopicMessage one:
+                if (MaySend)
+                {
+                    AfterSend(_codec!.SendEncodedFrame(Topics.TopicFrameFormat.Raw.FrameFor(one)));
+                }
+
+                return true;
+            case Topics.TopicMessages many:
+                if (MaySend)
+                {
+                    SendFrames(many.Messages.Select(Topics.TopicFrameFormat.Raw.FrameFor));
+                }
+
+                return true;
+            default:
+                return false;
         }
     }
 
-    /// <summary>Several frames from a topic at once (a batch from another node): one mailbox operation for all.</summary>
-    private void OnTopicMessages(Topics.TopicMessages messages)
+    /// <summary>Several frames at once (a batch from a topic): one mailbox operation for all of them.</summary>
+    private void SendFrames(IEnumerable<byte[]> frames)
     {
-        if (MaySend)
+        foreach (byte[] frame in frames)
         {
-            foreach (Topics.TopicMessage message in messages.Messages)
+            if (_codec!.SendEncodedFrame(frame))
             {
-                if (_codec!.SendEncodedFrame(message.Frame))
-                {
-                    _messagesOut++;
-                }
+                _messagesOut++;
             }
-
-            AfterSend(false);
         }
+
+        AfterSend(false);
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ using ActorSocket.Protocol.Http;
 namespace ActorSocket.Actors.Connections;
 
 /// <summary>Per-connection limits and timers. Every default carries its reason.</summary>
-public sealed record ConnectionSettings
+internal sealed record ConnectionSettings
 {
     /// <summary>Codec limits (maximum message size, compression).</summary>
     public WebSocketCodecOptions Codec { get; init; } = WebSocketCodecOptions.Default;

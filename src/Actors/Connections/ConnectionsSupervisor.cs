@@ -10,7 +10,7 @@ namespace ActorSocket.Actors.Connections;
 /// limit, and drains connections on shutdown. Connections report their own endings; a connection
 /// actor that fails has a bug, and is stopped with its socket released.
 /// </summary>
-public sealed class ConnectionsSupervisor : UntypedActor
+internal sealed class ConnectionsSupervisor : UntypedActor
 {
     private readonly ServerContext _context;
     private long _nextId;

@@ -18,7 +18,7 @@ namespace ActorSocket.Actors.Connections;
 /// <param name="Proxies">Peers trusted to name the client in <c>X-Forwarded-For</c>; none when null.</param>
 /// <param name="Topics">The topic backend handed to handlers, or null.</param>
 /// <param name="Secure">Whether connections are TLS (a connection refused at accept then gets no plain-text answer).</param>
-public sealed record ServerContext(
+internal sealed record ServerContext(
     ConnectionSettings Settings,
     RouteTable Routes,
     IHttpEndpoints Http,

@@ -13,7 +13,7 @@ namespace ActorSocket.Actors.Dispatch;
 /// from more than 16.
 /// </summary>
 /// <remarks>Configured as <c>actorsocket.connection-mailbox</c>; a lock guards the ring (enqueuers are few per connection: its read loop, its topics, its timers).</remarks>
-public sealed class CompactMailbox : MailboxType, IProducesMessageQueue<CompactMessageQueue>
+internal sealed class CompactMailbox : MailboxType, IProducesMessageQueue<CompactMessageQueue>
 {
     /// <summary>Created by Akka from the mailbox configuration.</summary>
     public CompactMailbox(Settings settings, Config config)
@@ -26,7 +26,7 @@ public sealed class CompactMailbox : MailboxType, IProducesMessageQueue<CompactM
 }
 
 /// <summary>A lock-guarded ring of envelopes that grows by doubling and shrinks when drained.</summary>
-public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
+internal sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
     private const int SmallCapacity = 4;
 

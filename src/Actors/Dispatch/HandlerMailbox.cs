@@ -14,7 +14,7 @@ namespace ActorSocket.Actors.Dispatch;
 /// bounded number of messages.
 /// </summary>
 /// <remarks>Configured as <c>actorsocket.handler-mailbox</c>; set on a handler's props unless they name a mailbox of their own.</remarks>
-public sealed class HandlerMailbox : MailboxType, IProducesMessageQueue<HandlerMessageQueue>
+internal sealed class HandlerMailbox : MailboxType, IProducesMessageQueue<HandlerMessageQueue>
 {
     /// <summary>Created by Akka from the mailbox configuration.</summary>
     public HandlerMailbox(Settings settings, Config config)
@@ -28,7 +28,7 @@ public sealed class HandlerMailbox : MailboxType, IProducesMessageQueue<HandlerM
 }
 
 /// <summary>A queue that acknowledges client messages to the connection as they are dequeued.</summary>
-public sealed class HandlerMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
+internal sealed class HandlerMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
     private readonly UnboundedMessageQueue _queue = new();
     private readonly IActorRef? _connection;

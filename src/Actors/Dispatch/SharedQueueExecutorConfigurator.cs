@@ -16,7 +16,7 @@ namespace ActorSocket.Actors.Dispatch;
 /// <c>executor = "ActorSocket.Actors.Dispatch.SharedQueueExecutorConfigurator, ActorSocket.Actors"</c>
 /// with <c>shared-queue-executor.thread-count</c>.
 /// </remarks>
-public sealed class SharedQueueExecutorConfigurator : ExecutorServiceConfigurator
+internal sealed class SharedQueueExecutorConfigurator : ExecutorServiceConfigurator
 {
     private readonly int _threads;
 

@@ -26,6 +26,10 @@ public static class Connection
     /// <param name="Frame">An unmasked server frame, shared and never modified.</param>
     public sealed record SendEncodedFrame(byte[] Frame) : ICommand;
 
+    /// <summary>Sends several complete frames, in order, each encoded once and possibly shared with other connections.</summary>
+    /// <param name="Frames">Unmasked server frames.</param>
+    public sealed record SendEncodedFrames(IReadOnlyList<byte[]> Frames) : ICommand;
+
     /// <summary>Starts the close handshake.</summary>
     /// <param name="Code">The close code, one allowed on the wire.</param>
     /// <param name="Reason">At most 123 UTF-8 bytes.</param>

@@ -3,7 +3,7 @@ using Akka.Actor;
 namespace ActorSocket.Actors.Handlers;
 
 /// <summary>The <c>/echo</c> handler: every message comes back unchanged, with the same type.</summary>
-public sealed class EchoHandler : UntypedActor
+internal sealed class EchoHandler : UntypedActor
 {
     private IActorRef _connection = ActorRefs.Nobody;
 

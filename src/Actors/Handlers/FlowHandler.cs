@@ -1,4 +1,3 @@
-using ActorSocket.Actors.Connections;
 using Akka;
 using Akka.Actor;
 using Akka.Streams;
@@ -15,7 +14,7 @@ namespace ActorSocket.Actors.Handlers;
 /// <remarks>
 /// The flow completing closes the connection with 1000; the flow failing closes it with 1011.
 /// </remarks>
-public sealed class FlowHandler : UntypedActor, IWithUnboundedStash
+internal sealed class FlowHandler : UntypedActor, IWithUnboundedStash
 {
     /// <summary>Messages handed to the flow but not yet taken: the connection reads no further until one is.</summary>
     public const int InboundWindow = 16;

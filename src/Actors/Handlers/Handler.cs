@@ -1,5 +1,4 @@
 using System.Text;
-using ActorSocket.Actors.Connections;
 using ActorSocket.Protocol;
 using Akka.Actor;
 

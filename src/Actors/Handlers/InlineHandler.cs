@@ -50,7 +50,7 @@ public interface IInlineConnection
 /// mailbox hop, and the message is handed over in the decoder's buffer, without a copy.
 /// For handlers that never block and keep little state; the built-in <c>/echo</c> and <c>/pubsub</c>
 /// are inline. A handler that may block, or that needs to be an actor of its own, is a plugin actor
-/// (<see cref="Route"/>'s <c>HandlerProps</c>), run on the isolated handler dispatcher.
+/// (<see cref="Route.ForActor"/>), run on the isolated handler dispatcher.
 /// </summary>
 /// <remarks>
 /// An exception from a call closes the connection with 1011 and is logged, as a failing handler
@@ -72,7 +72,7 @@ public abstract class InlineHandler
 }
 
 /// <summary>The built-in <c>/echo</c>: every message comes back unchanged, with the same type, straight from the decoder's buffer.</summary>
-public sealed class InlineEchoHandler : InlineHandler
+internal sealed class InlineEchoHandler : InlineHandler
 {
     /// <summary>Echo handlers keep no state: one instance serves every connection.</summary>
     public static readonly InlineEchoHandler Instance = new();

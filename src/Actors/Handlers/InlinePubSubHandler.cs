@@ -10,7 +10,7 @@ namespace ActorSocket.Actors.Handlers;
 /// the topic straight to it; requests are parsed in the decoder's buffer and acknowledgements come
 /// back to the connection actor, which hands them here.
 /// </summary>
-public sealed class InlinePubSubHandler : InlineHandler
+internal sealed class InlinePubSubHandler : InlineHandler
 {
     private readonly PubSubSettings _settings;
     private HashSet<string>? _subscribed;
@@ -45,7 +45,7 @@ public sealed class InlinePubSubHandler : InlineHandler
 
                 _subscribed.Add(request.Topic);
                 connection.BeginPending();
-                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true), connection.Self);
+                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true, Format: TopicFrameFormat.PubSub), connection.Self);
                 break;
             case PubSubOp.Unsubscribe:
                 _subscribed?.Remove(request.Topic);

@@ -3,7 +3,7 @@ using ActorSocket.Protocol.PubSub;
 namespace ActorSocket.Actors.Handlers;
 
 /// <summary>Limits of the <c>/pubsub</c> handler.</summary>
-public sealed record PubSubSettings
+internal sealed record PubSubSettings
 {
     /// <summary>Topics one connection may be subscribed to. 100: a chat client joins a handful of rooms; the bound keeps per-connection state small.</summary>
     public int MaxTopicsPerConnection { get; init; } = 100;

@@ -7,7 +7,7 @@ namespace ActorSocket.Actors.Handlers;
 /// Which peers may speak for a client through <c>X-Forwarded-For</c>. From any other peer the header
 /// is ignored: a client could otherwise claim any address.
 /// </summary>
-public sealed class TrustedProxies
+internal sealed class TrustedProxies
 {
     private readonly Connections.NetworkList _networks;
 

@@ -7,7 +7,7 @@ namespace ActorSocket.Actors.Metrics;
 /// The server's Prometheus metrics, in a registry of their own so that several servers can live in
 /// one process (tests). Counters are thread-safe and cheap to increment.
 /// </summary>
-public sealed class ServerMetrics
+internal sealed class ServerMetrics
 {
     /// <summary>Creates the metrics in a new registry.</summary>
     public ServerMetrics()

@@ -10,7 +10,7 @@ namespace ActorSocket.Actors.Supervision;
 /// would then silently receive nothing; a restarted connections supervisor drops every client.
 /// </summary>
 /// <remarks>Configured for the top-level actors as <c>akka.actor.guardian-supervisor-strategy</c>.</remarks>
-public sealed class ResumeOnFailure : SupervisorStrategyConfigurator
+internal sealed class ResumeOnFailure : SupervisorStrategyConfigurator
 {
     /// <summary>The strategy: resume the failed child, one child at a time.</summary>
     public static SupervisorStrategy Strategy { get; } = new OneForOneStrategy(_ => Directive.Resume);

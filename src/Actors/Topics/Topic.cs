@@ -21,16 +21,23 @@ public static class Topic
         string Name { get; }
     }
 
-    /// <summary>Adds <paramref name="Subscriber"/> to topic <paramref name="Name"/>; it receives <see cref="TopicMessage"/>s.</summary>
+    /// <summary>
+    /// Adds <paramref name="Subscriber"/> to topic <paramref name="Name"/>. Without a
+    /// <paramref name="Format"/> it receives each <see cref="TopicMessage"/>; with one (a connection,
+    /// usually) it receives <see cref="Handlers.Connection.SendEncodedFrame"/> with the message's frame
+    /// in that format, encoded once per publish for every subscriber of the format.
+    /// </summary>
     /// <param name="Name">The topic.</param>
     /// <param name="Subscriber">Who receives the messages; watched, so it leaves the topic when it stops.</param>
     /// <param name="Ack">Sent back to the sender once the subscription is in place, or null.</param>
     /// <param name="AcceptsBatches">
-    /// Whether the subscriber also takes a <see cref="TopicMessages"/> (several messages in order, in one
-    /// envelope: one mailbox operation where there would be many). Connections do; by default a
+    /// Whether the subscriber also takes several messages in order in one envelope
+    /// (<see cref="TopicMessages"/>, or <see cref="Handlers.Connection.SendEncodedFrames"/> with a
+    /// format): one mailbox operation where there would be many. Connections do; by default a
     /// subscriber receives every message on its own.
     /// </param>
-    public sealed record Subscribe(string Name, IActorRef Subscriber, object? Ack = null, bool AcceptsBatches = false) : ICommand;
+    /// <param name="Format">How the subscriber wants each message as a WebSocket frame, or null for the message itself.</param>
+    public sealed record Subscribe(string Name, IActorRef Subscriber, object? Ack = null, bool AcceptsBatches = false, TopicFrameFormat? Format = null) : ICommand;
 
     /// <summary>Removes <paramref name="Subscriber"/> from topic <paramref name="Name"/>.</summary>
     /// <param name="Name">The topic.</param>

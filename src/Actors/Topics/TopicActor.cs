@@ -1,4 +1,3 @@
-using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Metrics;
 using Akka.Actor;
 
@@ -7,32 +6,35 @@ namespace ActorSocket.Actors.Topics;
 /// <summary>
 /// One topic on this node: its subscribers, watched so that a subscriber that stops (a connection
 /// that vanished) leaves no subscription behind. Empty for its idle timeout, it asks its registry
-/// to stop it; the registry's handshake makes a subscribe racing with that stop safe. In cluster
-/// mode it also speaks for this node to the rest of the cluster (see TopicActor.Cluster.cs).
+/// to stop it; the registry's handshake makes a subscribe racing with that stop safe. What lies
+/// beyond this node's subscribers is its <see cref="ITopicReach"/>: nothing on one node
+/// (<see cref="LocalReach"/>), the other nodes in a cluster (<see cref="ClusterReach"/>).
 /// </summary>
-internal sealed partial class TopicActor : UntypedActor, IWithTimers
+internal sealed class TopicActor : UntypedActor, IWithTimers
 {
     private readonly string _name;
     private readonly TimeSpan _idleTimeout;
     private readonly ServerMetrics _metrics;
-    private readonly HashSet<IActorRef> _subscribers = [];
-    private readonly HashSet<IActorRef> _takesBatches = [];
-    private IActorRef[] _snapshot = [];
-    private IActorRef[] _batchSnapshot = [];
-    private IActorRef[] _singleSnapshot = [];
+    private readonly Dictionary<IActorRef, Subscription> _subscribers = [];
+    private Group[] _groups = [];
 
-    public TopicActor(string name, TimeSpan idleTimeout, ServerMetrics metrics, ClusterBridge? cluster)
+    private readonly ITopicReach _reach;
+
+    public TopicActor(string name, TimeSpan idleTimeout, ServerMetrics metrics, TopicScope scope)
     {
         _name = name;
         _idleTimeout = idleTimeout;
         _metrics = metrics;
-        _cluster = cluster;
+        _reach = scope.ReachFor(this, Context, name);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string name, TimeSpan idleTimeout, ServerMetrics metrics, ClusterBridge? cluster) =>
-        Akka.Actor.Props.Create(() => new TopicActor(name, idleTimeout, metrics, cluster));
+    /// <summary>How many subscribers this node has for the topic.</summary>
+    internal int SubscriberCount => _subscribers.Count;
+
+    public static Props Props(string name, TimeSpan idleTimeout, ServerMetrics metrics, TopicScope scope) =>
+        Akka.Actor.Props.Create(() => new TopicActor(name, idleTimeout, metrics, scope));
 
     /// <summary>Registry to topic: stop if still empty, else answer <see cref="StillActive"/>.</summary>
     internal sealed class StopIfIdle
@@ -56,11 +58,7 @@ internal sealed partial class TopicActor : UntypedActor, IWithTimers
     protected override void PostStop()
     {
         _metrics.Subscriptions.Dec(_subscribers.Count);
-        if (_cluster is not null)
-        {
-            FlushBatch();
-            Unregister();
-        }
+        _reach.Stopped(); // a pending batch goes to the cluster: nothing published is left behind
     }
 
     protected override void OnReceive(object message)
@@ -69,37 +67,28 @@ internal sealed partial class TopicActor : UntypedActor, IWithTimers
         {
             case Topic.Publish publish:
                 Deliver(publish.Message);
-                if (_cluster is null)
-                {
-                    Ack(publish.Ack);
-                }
-                else
-                {
-                    AddToBatch(publish);
-                }
+                _reach.Published(publish, Sender);
 
                 break;
             case Topic.Subscribe subscribe:
-                if (_subscribers.Add(subscribe.Subscriber))
+                var subscription = new Subscription(subscribe.AcceptsBatches, subscribe.Format);
+                if (_subscribers.TryGetValue(subscribe.Subscriber, out Subscription? existing))
                 {
-                    if (subscribe.AcceptsBatches)
+                    if (existing != subscription)
                     {
-                        _takesBatches.Add(subscribe.Subscriber);
+                        _subscribers[subscribe.Subscriber] = subscription; // a second subscribe may change how it is delivered
+                        Changed();
                     }
-
+                }
+                else
+                {
+                    _subscribers.Add(subscribe.Subscriber, subscription);
                     Context.Watch(subscribe.Subscriber);
                     _metrics.Subscriptions.Inc();
                     Changed();
                 }
 
-                if (_cluster is null)
-                {
-                    Ack(subscribe.Ack);
-                }
-                else
-                {
-                    AckWhenConfirmed(subscribe.Ack);
-                }
+                _reach.Subscribed(subscribe.Ack, Sender);
 
                 break;
             case Topic.Unsubscribe unsubscribe:
@@ -129,7 +118,7 @@ internal sealed partial class TopicActor : UntypedActor, IWithTimers
 
                 break;
             default:
-                if (_cluster is null || !OnClusterMessage(message))
+                if (!_reach.Handle(message))
                 {
                     Unhandled(message);
                 }
@@ -138,19 +127,32 @@ internal sealed partial class TopicActor : UntypedActor, IWithTimers
         }
     }
 
-    private void Deliver(TopicMessage message)
+    /// <summary>
+    /// One message to every subscriber: the message itself to those without a format, and to those
+    /// with one the frame of their format, encoded once here and shared.
+    /// </summary>
+    internal void Deliver(TopicMessage message)
     {
-        IActorRef[] subscribers = _snapshot;
-        for (int i = 0; i < subscribers.Length; i++)
+        Group[] groups = _groups;
+        int delivered = 0;
+        for (int g = 0; g < groups.Length; g++)
         {
-            subscribers[i].Tell(message, ActorRefs.NoSender);
+            Group group = groups[g];
+            object envelope = group.Format is null ? message : new Handlers.Connection.SendEncodedFrame(group.Format.FrameFor(message));
+            IActorRef[] subscribers = group.All;
+            for (int i = 0; i < subscribers.Length; i++)
+            {
+                subscribers[i].Tell(envelope, ActorRefs.NoSender);
+            }
+
+            delivered += subscribers.Length;
         }
 
-        _metrics.Deliveries.Inc(subscribers.Length);
+        _metrics.Deliveries.Inc(delivered);
     }
 
     /// <summary>Several messages: one envelope each to subscribers that take batches, one per message to the others.</summary>
-    private void Deliver(IReadOnlyList<TopicMessage> messages)
+    internal void Deliver(IReadOnlyList<TopicMessage> messages)
     {
         if (messages.Count == 1)
         {
@@ -158,28 +160,51 @@ internal sealed partial class TopicActor : UntypedActor, IWithTimers
             return;
         }
 
-        var batch = new TopicMessages(messages);
-        foreach (IActorRef subscriber in _batchSnapshot)
+        int delivered = 0;
+        foreach (Group group in _groups)
         {
-            subscriber.Tell(batch, ActorRefs.NoSender);
-        }
-
-        foreach (IActorRef subscriber in _singleSnapshot)
-        {
-            foreach (TopicMessage message in messages)
+            object batch;
+            object[] singles;
+            if (group.Format is null)
             {
-                subscriber.Tell(message, ActorRefs.NoSender);
+                batch = new TopicMessages(messages);
+                singles = [.. messages];
             }
+            else
+            {
+                byte[][] frames = new byte[messages.Count][];
+                for (int i = 0; i < frames.Length; i++)
+                {
+                    frames[i] = group.Format.FrameFor(messages[i]);
+                }
+
+                batch = new Handlers.Connection.SendEncodedFrames(frames);
+                singles = group.Singles.Length == 0 ? [] : [.. frames.Select(frame => new Handlers.Connection.SendEncodedFrame(frame))];
+            }
+
+            foreach (IActorRef subscriber in group.Batches)
+            {
+                subscriber.Tell(batch, ActorRefs.NoSender);
+            }
+
+            foreach (IActorRef subscriber in group.Singles)
+            {
+                foreach (object single in singles)
+                {
+                    subscriber.Tell(single, ActorRefs.NoSender);
+                }
+            }
+
+            delivered += group.All.Length * messages.Count;
         }
 
-        _metrics.Deliveries.Inc(_snapshot.Length * messages.Count);
+        _metrics.Deliveries.Inc(delivered);
     }
 
     private void Remove(IActorRef subscriber)
     {
         if (_subscribers.Remove(subscriber))
         {
-            _takesBatches.Remove(subscriber);
             Context.Unwatch(subscriber);
             _metrics.Subscriptions.Dec();
             Changed();
@@ -188,21 +213,38 @@ internal sealed partial class TopicActor : UntypedActor, IWithTimers
 
     private void Changed()
     {
-        // Publishes iterate an array: cheaper than a HashSet enumerator, rebuilt only on change.
-        _snapshot = [.. _subscribers];
-        _batchSnapshot = [.. _takesBatches];
-        _singleSnapshot = [.. _subscribers.Where(subscriber => !_takesBatches.Contains(subscriber))];
-        _stopping = false;
+        // Publishes iterate arrays, one group per format: cheaper than a dictionary enumerator, rebuilt only on change.
+        _groups = [.. _subscribers
+            .GroupBy(pair => pair.Value.Format)
+            .Select(group => new Group(
+                group.Key,
+                [.. group.Where(pair => !pair.Value.Batches).Select(pair => pair.Key)],
+                [.. group.Where(pair => pair.Value.Batches).Select(pair => pair.Key)]))];
         if (_subscribers.Count == 0)
         {
             StartIdleTimer();
-            Unregister();
         }
         else
         {
             Timers.Cancel(nameof(IdleTick));
-            Register();
         }
+
+        _reach.SubscribersChanged(_subscribers.Count);
+    }
+
+    /// <summary>How one subscriber takes its messages.</summary>
+    private sealed record Subscription(bool Batches, TopicFrameFormat? Format);
+
+    /// <summary>The subscribers of one format (null: the message itself), split by whether they take batches.</summary>
+    private sealed class Group(TopicFrameFormat? format, IActorRef[] singles, IActorRef[] batches)
+    {
+        public TopicFrameFormat? Format { get; } = format;
+
+        public IActorRef[] Singles { get; } = singles;
+
+        public IActorRef[] Batches { get; } = batches;
+
+        public IActorRef[] All { get; } = [.. singles, .. batches];
     }
 
     private void StartIdleTimer() => Timers.StartSingleTimer(nameof(IdleTick), IdleTick.Instance, _idleTimeout);

@@ -1,30 +1,132 @@
+using System.Text.Json;
+using ActorSocket.Protocol.Framing;
 using ActorSocket.Protocol.PubSub;
 
 namespace ActorSocket.Actors.Topics;
 
-/// <summary>
-/// One published message as every subscriber receives it: the same immutable object for all of
-/// them, with the final WebSocket frame already encoded.
-/// </summary>
-/// <param name="Topic">The topic it was published on.</param>
-/// <param name="Data">The published value as raw JSON bytes, exactly as they arrived.</param>
-/// <param name="Frame">The complete server text frame <c>{"op":"message","topic":...,"data":...}</c>.</param>
-public sealed record TopicMessage(string Topic, ReadOnlyMemory<byte> Data, byte[] Frame)
+/// <summary>What a published payload is, which decides how a frame format carries it.</summary>
+public enum TopicPayload
 {
-    /// <summary>Encodes a message once for all subscribers.</summary>
-    /// <param name="topic">The topic.</param>
-    /// <param name="data">The value as raw JSON; copied once, into the frame.</param>
-    public static TopicMessage Create(string topic, ReadOnlySpan<byte> data) =>
-        Create(topic, PubSubCodec.EncodeTopic(topic), data);
+    /// <summary>A JSON value in UTF-8 (what <c>/pubsub</c> publishes).</summary>
+    Json,
 
-    /// <summary>Encodes a message with a topic already encoded by <see cref="PubSubCodec.EncodeTopic"/>.</summary>
+    /// <summary>UTF-8 text.</summary>
+    Text,
+
+    /// <summary>Bytes.</summary>
+    Binary,
+}
+
+/// <summary>
+/// One published message: its topic and its payload, the same immutable object for every
+/// subscriber. It carries no wire format: each subscriber that asks for one
+/// (<see cref="Topic.Subscribe.Format"/>) gets the frame of its <see cref="TopicFrameFormat"/>,
+/// encoded once per publish for all subscribers of that format.
+/// </summary>
+public sealed class TopicMessage
+{
+    private TopicFrameFormat? _encodedBy;
+    private byte[]? _encoded;
+
+    /// <summary>A message with <paramref name="data"/> as its payload (not copied: the caller gives it up).</summary>
+    /// <param name="topic">The topic it is published on.</param>
+    /// <param name="data">The payload.</param>
+    /// <param name="kind">What the payload is.</param>
+    public TopicMessage(string topic, ReadOnlyMemory<byte> data, TopicPayload kind = TopicPayload.Json)
+    {
+        Topic = topic;
+        Data = data;
+        Kind = kind;
+    }
+
+    /// <summary>The topic it was published on.</summary>
+    public string Topic { get; }
+
+    /// <summary>The payload, exactly as it was published.</summary>
+    public ReadOnlyMemory<byte> Data { get; }
+
+    /// <summary>What the payload is.</summary>
+    public TopicPayload Kind { get; }
+
+    /// <summary>
+    /// A JSON message, already encoded for <c>/pubsub</c> subscribers
+    /// (<see cref="TopicFrameFormat.PubSub"/>): the payload is copied once, into that frame.
+    /// </summary>
+    /// <param name="topic">The topic.</param>
+    /// <param name="json">The value as raw JSON.</param>
+    public static TopicMessage Create(string topic, ReadOnlySpan<byte> json) =>
+        Create(topic, PubSubCodec.EncodeTopic(topic), json);
+
+    /// <summary>As <see cref="Create(string, ReadOnlySpan{byte})"/>, with the topic already encoded by <see cref="PubSubCodec.EncodeTopic"/>.</summary>
     /// <param name="topic">The topic.</param>
     /// <param name="encodedTopic">The topic as a JSON string literal.</param>
-    /// <param name="data">The value as raw JSON; copied once, into the frame.</param>
-    public static TopicMessage Create(string topic, ReadOnlySpan<byte> encodedTopic, ReadOnlySpan<byte> data)
+    /// <param name="json">The value as raw JSON.</param>
+    public static TopicMessage Create(string topic, ReadOnlySpan<byte> encodedTopic, ReadOnlySpan<byte> json)
     {
-        byte[] frame = PubSubCodec.EncodeMessageFrame(encodedTopic, data);
-        // The frame ends with the data and a closing brace: Data is that slice, not a second copy.
-        return new TopicMessage(topic, frame.AsMemory(frame.Length - 1 - data.Length, data.Length), frame);
+        byte[] frame = PubSubCodec.EncodeMessageFrame(encodedTopic, json);
+        // The frame ends with the data and a closing brace: the payload is that slice, not a second copy.
+        return new TopicMessage(topic, frame.AsMemory(frame.Length - 1 - json.Length, json.Length))
+        {
+            _encodedBy = TopicFrameFormat.PubSub,
+            _encoded = frame,
+        };
+    }
+
+    /// <summary>The frame of <paramref name="format"/> for this message, if it was encoded when the message was made.</summary>
+    internal byte[]? EncodedFor(TopicFrameFormat format) => ReferenceEquals(_encodedBy, format) ? _encoded : null;
+}
+
+/// <summary>
+/// How a subscriber wants topic messages on its WebSocket: a complete server frame made from a
+/// <see cref="TopicMessage"/>. The topic actor encodes each publish once per format among its
+/// subscribers, and every subscriber of that format receives the same frame.
+/// </summary>
+public abstract class TopicFrameFormat
+{
+    /// <summary>The <c>/pubsub</c> envelope: <c>{"op":"message","topic":...,"data":...}</c> in a text frame. Text payloads become JSON strings, binary ones base64 strings.</summary>
+    public static readonly TopicFrameFormat PubSub = new PubSubFormat();
+
+    /// <summary>The payload as it is: a text frame for JSON and text, a binary frame for bytes.</summary>
+    public static readonly TopicFrameFormat Raw = new RawFormat();
+
+    /// <summary>The frame for <paramref name="message"/>, reusing one made with the message when there is one.</summary>
+    public byte[] FrameFor(TopicMessage message) => message.EncodedFor(this) ?? Encode(message);
+
+    /// <summary>Encodes one complete, unmasked server frame for <paramref name="message"/>.</summary>
+    /// <param name="message">The message.</param>
+    protected abstract byte[] Encode(TopicMessage message);
+
+    private sealed class PubSubFormat : TopicFrameFormat
+    {
+        protected override byte[] Encode(TopicMessage message)
+        {
+            byte[] topic = PubSubCodec.EncodeTopic(message.Topic);
+            if (message.Kind == TopicPayload.Json)
+            {
+                return PubSubCodec.EncodeMessageFrame(topic, message.Data.Span);
+            }
+
+            // Text and bytes travel as a JSON string in the envelope.
+            var json = new System.Buffers.ArrayBufferWriter<byte>(message.Data.Length + 16);
+            using (var writer = new Utf8JsonWriter(json))
+            {
+                if (message.Kind == TopicPayload.Text)
+                {
+                    writer.WriteStringValue(System.Text.Encoding.UTF8.GetString(message.Data.Span));
+                }
+                else
+                {
+                    writer.WriteBase64StringValue(message.Data.Span);
+                }
+            }
+
+            return PubSubCodec.EncodeMessageFrame(topic, json.WrittenSpan);
+        }
+    }
+
+    private sealed class RawFormat : TopicFrameFormat
+    {
+        protected override byte[] Encode(TopicMessage message) =>
+            FrameWriter.EncodeServerFrame(message.Kind == TopicPayload.Binary ? Opcode.Binary : Opcode.Text, message.Data.Span);
     }
 }

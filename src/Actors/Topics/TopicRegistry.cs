@@ -2,7 +2,6 @@ using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Metrics;
 using ActorSocket.Protocol.PubSub;
 using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
 
 namespace ActorSocket.Actors.Topics;
 
@@ -21,11 +20,11 @@ namespace ActorSocket.Actors.Topics;
 /// still goes to the cluster, and the registry answers other nodes' <see cref="ConfirmRequest"/>s.
 /// It must have the same path on every node.
 /// </remarks>
-public sealed class TopicRegistry : UntypedActor
+internal sealed class TopicRegistry : UntypedActor
 {
     private readonly TopicSettings _settings;
     private readonly ServerMetrics _metrics;
-    private readonly ClusterBridge? _cluster;
+    private readonly TopicScope _scope;
     private readonly Dictionary<string, IActorRef> _topics = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<(Topic.ICommand Command, IActorRef Sender)>> _held = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _names = [];
@@ -39,7 +38,7 @@ public sealed class TopicRegistry : UntypedActor
     {
         _settings = settings;
         _metrics = metrics;
-        _cluster = cluster;
+        _scope = cluster is null ? TopicScope.Local : TopicScope.Cluster(cluster);
     }
 
     /// <summary>Props for the registry.</summary>
@@ -91,12 +90,12 @@ public sealed class TopicRegistry : UntypedActor
             case CountTopics:
                 Sender.Tell(_topics.Count);
                 break;
-            case ConfirmRequest request when _cluster is not null:
-                // Another node subscribed: echo through our mediator, which routes it there once it knows.
-                _cluster.Mediator.Tell(new Publish(request.Topic, new ConfirmEcho(request.Origin, request.Nonce, _cluster.SelfAddress)));
-                break;
             default:
-                Unhandled(message);
+                if (!_scope.Handle(message))
+                {
+                    Unhandled(message);
+                }
+
                 break;
         }
     }
@@ -128,7 +127,7 @@ public sealed class TopicRegistry : UntypedActor
                 sender.Tell(new TopicRefused(command is Topic.Subscribe s ? s.Ack : ((Topic.Publish)command).Ack, PubSubError.Unavailable, "this node holds its maximum of " + _settings.MaxTopics + " topics; retry later"));
                 break;
             case Topic.Subscribe:
-            case Topic.Publish when _cluster is not null: // other nodes may have subscribers
+            case Topic.Publish when _scope.PublishesBeyondThisNode:
                 Start(command.Name).Tell(command, sender);
                 break;
             case Topic.Publish { Ack: { } ack }:
@@ -143,7 +142,7 @@ public sealed class TopicRegistry : UntypedActor
     private IActorRef Start(string name)
     {
         // Topic names are arbitrary strings; actor names are not: number them instead.
-        IActorRef topic = Context.ActorOf(TopicActor.Props(name, _settings.IdleTimeout, _metrics, _cluster), "t" + (++_generation).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        IActorRef topic = Context.ActorOf(TopicActor.Props(name, _settings.IdleTimeout, _metrics, _scope), "t" + (++_generation).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Context.Watch(topic);
         _topics[name] = topic;
         _names[topic] = name;

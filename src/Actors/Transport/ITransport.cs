@@ -6,7 +6,7 @@ namespace ActorSocket.Actors.Transport;
 /// The byte stream under one connection: a plain socket or TLS over it. The connection actor is
 /// its only user; one read and one write may be outstanding at a time.
 /// </summary>
-public interface ITransport : IDisposable
+internal interface ITransport : IDisposable
 {
     /// <summary>The client's address.</summary>
     EndPoint? RemoteEndPoint { get; }

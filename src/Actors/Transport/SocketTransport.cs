@@ -9,7 +9,7 @@ namespace ActorSocket.Actors.Transport;
 /// A plain TCP connection. On Linux its actor reads it on readiness (<see cref="WatchReadable"/>,
 /// <see cref="Receive"/>); elsewhere through <see cref="ReadAsync"/>.
 /// </summary>
-public sealed class SocketTransport : ITransport
+internal sealed class SocketTransport : ITransport
 {
     private readonly Socket _socket;
     private readonly ReadinessPoller? _poller;

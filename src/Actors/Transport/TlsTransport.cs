@@ -6,7 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace ActorSocket.Actors.Transport;
 
 /// <summary>TLS over an accepted socket (wss://).</summary>
-public sealed class TlsTransport : ITransport
+internal sealed class TlsTransport : ITransport
 {
     private readonly Socket _socket;
     private readonly SslStream _stream;

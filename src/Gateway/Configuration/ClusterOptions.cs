@@ -8,7 +8,7 @@ namespace ActorSocket.Gateway.Configuration;
 /// The <c>actorsocket.cluster { ... }</c> section, and the Akka settings it stands for: the short keys
 /// a user sets here become <c>akka.actor.provider</c>, remoting's host and port, seed nodes and roles.
 /// </summary>
-public sealed record ClusterOptions
+internal sealed record ClusterOptions
 {
     /// <summary>The actor system's name, part of every node address.</summary>
     public const string SystemName = "actorsocket";

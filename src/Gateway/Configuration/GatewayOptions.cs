@@ -7,7 +7,7 @@ using Akka.Configuration;
 namespace ActorSocket.Gateway.Configuration;
 
 /// <summary>The <c>actorsocket { ... }</c> section, read into typed settings.</summary>
-public sealed record GatewayOptions
+internal sealed record GatewayOptions
 {
     /// <summary>Address to listen on.</summary>
     public required string Host { get; init; }
@@ -237,7 +237,7 @@ public sealed record GatewayOptions
 /// <param name="Handler">Handler name (<c>echo</c>) or type.</param>
 /// <param name="SubProtocols">Subprotocols in the server's order of preference.</param>
 /// <param name="Dispatcher">The HOCON path of the dispatcher its handlers run on; null for the handler dispatcher.</param>
-public sealed record RouteOptions(string Path, string Handler, IReadOnlyList<string> SubProtocols, string? Dispatcher = null)
+internal sealed record RouteOptions(string Path, string Handler, IReadOnlyList<string> SubProtocols, string? Dispatcher = null)
 {
     /// <summary>Browser origins allowed; empty for any.</summary>
     public IReadOnlyList<string> AllowedOrigins { get; init; } = [];

@@ -15,7 +15,7 @@ namespace ActorSocket.Gateway.Logging;
 /// whose original format is purely positional is rebuilt so that hole <c>{n}</c> carries argument n,
 /// and the message renders as <c>string.Format</c> would. Named templates pass through untouched.
 /// </remarks>
-public sealed partial class PositionalTemplateLoggerFactory : ILoggerFactory
+internal sealed partial class PositionalTemplateLoggerFactory : ILoggerFactory
 {
     private const string OriginalFormat = "{OriginalFormat}";
     private readonly ILoggerFactory _inner;

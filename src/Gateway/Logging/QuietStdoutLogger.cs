@@ -8,7 +8,7 @@ namespace ActorSocket.Gateway.Logging;
 /// in cluster mode), in a format of its own, even with <c>stdout-loglevel = OFF</c>: that broke
 /// "one JSON event per line" on stdout. Our Serilog bridge carries everything that matters.
 /// </summary>
-public sealed class QuietStdoutLogger : MinimalLogger
+internal sealed class QuietStdoutLogger : MinimalLogger
 {
     /// <inheritdoc />
     protected override void Log(object message)

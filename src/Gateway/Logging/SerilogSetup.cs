@@ -6,7 +6,7 @@ using Serilog.Formatting.Compact;
 namespace ActorSocket.Gateway.Logging;
 
 /// <summary>The daemon's Serilog logger: readable console text by default, compact JSON on request.</summary>
-public static class SerilogSetup
+internal static class SerilogSetup
 {
     private const string TextTemplate = "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 

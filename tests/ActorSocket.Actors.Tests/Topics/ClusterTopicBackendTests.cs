@@ -166,15 +166,15 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
     {
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(TopicBatch));
         Assert.IsType<ClusterTopicSerializer>(serializer);
-        var batch = new TopicBatch(-42, "room:é☃", [TopicMessage.Create("room:é☃", "{\"a\":[1,2]}"u8), TopicMessage.Create("room:é☃", "\"\\u0000\""u8)]);
+        var batch = new TopicBatch(-42, "room:é☃", [TopicMessage.Create("room:é☃", "{\"a\":[1,2]}"u8), TopicMessage.Create("room:é☃", "\"\\u0000\""u8), new TopicMessage("room:é☃", new byte[] { 0, 255 }, TopicPayload.Binary)]);
         byte[] bytes = serializer.ToBinary(batch);
         var copy = (TopicBatch)serializer.FromBinary(bytes, serializer.Manifest(batch));
         Assert.Equal(batch.Origin, copy.Origin);
         Assert.Equal(batch.Topic, copy.Topic);
-        Assert.Equal(batch.Messages.Select(m => m.Frame), copy.Messages.Select(m => m.Frame));
         Assert.Equal(batch.Messages.Select(m => m.Data.ToArray()), copy.Messages.Select(m => m.Data.ToArray()));
-        // Origin, topic once, and each payload with a one-byte length: no type names, no frames.
-        Assert.Equal(8 + 1 + System.Text.Encoding.UTF8.GetByteCount(batch.Topic) + 1 + (1 + 11) + (1 + 8), bytes.Length);
+        Assert.Equal(batch.Messages.Select(m => m.Kind), copy.Messages.Select(m => m.Kind));
+        // Origin, topic once, and each payload with its kind and a one-byte length: no type names, no frames.
+        Assert.Equal(8 + 1 + System.Text.Encoding.UTF8.GetByteCount(batch.Topic) + 1 + (2 + 11) + (2 + 8) + (2 + 2), bytes.Length);
 
         var request = new ConfirmRequest("t", 7, 9);
         Assert.Equal(request, serializer.FromBinary(serializer.ToBinary(request), serializer.Manifest(request)));

@@ -6,7 +6,7 @@ using Akka.Event;
 namespace ActorSocket.Actors.Topics;
 
 /// <summary>
-/// Cluster mode. While the topic has local subscribers its actor is subscribed to the
+/// A topic's reach in cluster mode. While the topic has local subscribers its actor is subscribed to the
 /// DistributedPubSub mediator (once, whatever their number); local publishes are delivered here at
 /// once and go to the other nodes in batches, one mediator publish per mailbox burst.
 /// </summary>
@@ -17,9 +17,12 @@ namespace ActorSocket.Actors.Topics;
 /// arrives proves that member's mediator routes the topic here, and pending acks go out when every
 /// member has answered (or left, or become unreachable), at the latest after the confirm timeout.
 /// </remarks>
-internal sealed partial class TopicActor
+internal sealed class ClusterReach : ITopicReach
 {
-    private readonly ClusterBridge? _cluster;
+    private readonly ClusterBridge _cluster;
+    private readonly TopicActor _topic;
+    private readonly IActorContext _context;
+    private readonly string _name;
     private readonly List<TopicMessage> _batch = [];
     private readonly List<(IActorRef Sender, object Ack)> _publishAcks = [];
     private readonly List<(IActorRef Sender, object Ack)> _subscribeAcks = [];
@@ -30,6 +33,45 @@ internal sealed partial class TopicActor
     private bool _confirmed;
     private long _nonce;
     private HashSet<string>? _awaiting;
+
+    public ClusterReach(ClusterBridge cluster, TopicActor topic, IActorContext context, string name)
+    {
+        _cluster = cluster;
+        _topic = topic;
+        _context = context;
+        _name = name;
+    }
+
+    private IActorRef Self => _context.Self;
+
+    private ITimerScheduler Timers => _topic.Timers;
+
+    /// <inheritdoc />
+    public void Published(Topic.Publish publish, IActorRef sender) => AddToBatch(publish, sender);
+
+    /// <inheritdoc />
+    public void Subscribed(object? ack, IActorRef sender) => AckWhenConfirmed(ack, sender);
+
+    /// <inheritdoc />
+    public void SubscribersChanged(int count)
+    {
+        _stopping = false;
+        if (count == 0)
+        {
+            Unregister();
+        }
+        else
+        {
+            Register();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Stopped()
+    {
+        FlushBatch();
+        Unregister();
+    }
 
     private sealed class Flush
     {
@@ -46,7 +88,8 @@ internal sealed partial class TopicActor
         public static readonly ConfirmTimeout Instance = new();
     }
 
-    private bool OnClusterMessage(object message)
+    /// <inheritdoc />
+    public bool Handle(object message)
     {
         switch (message)
         {
@@ -55,12 +98,12 @@ internal sealed partial class TopicActor
                 FlushBatch();
                 return true;
             case TopicBatch batch:
-                if (batch.Origin != _cluster!.NodeId)
+                if (batch.Origin != _cluster.NodeId)
                 {
                     // Our own batches come back from the local mediator: delivered already, skipped.
                     _cluster.Metrics.ClusterBatchesIn.Inc();
                     _cluster.Metrics.ClusterMessagesIn.Inc(batch.Messages.Count);
-                    Deliver(batch.Messages);
+                    _topic.Deliver(batch.Messages);
                 }
 
                 return true;
@@ -74,7 +117,7 @@ internal sealed partial class TopicActor
             case UnsubscribeAck:
                 return true;
             case ConfirmEcho echo:
-                if (echo.Origin == _cluster!.NodeId && echo.Nonce == _nonce && _awaiting is not null
+                if (echo.Origin == _cluster.NodeId && echo.Nonce == _nonce && _awaiting is not null
                     && _awaiting.Remove(echo.Responder) && _awaiting.Count == 0)
                 {
                     Confirmed();
@@ -83,7 +126,7 @@ internal sealed partial class TopicActor
                 return true;
             case ConfirmRetry when _awaiting is not null:
                 // Members that left or became unreachable cannot answer; the rest are asked again.
-                _awaiting.IntersectWith(_cluster!.OtherMembers().Select(address => address.ToString()));
+                _awaiting.IntersectWith(_cluster.OtherMembers().Select(address => address.ToString()));
                 if (_awaiting.Count == 0)
                 {
                     Confirmed();
@@ -95,8 +138,8 @@ internal sealed partial class TopicActor
 
                 return true;
             case ConfirmTimeout when _awaiting is not null:
-                _cluster!.Metrics.ClusterConfirmTimeouts.Inc();
-                Context.GetLogger().Warning(
+                _cluster.Metrics.ClusterConfirmTimeouts.Inc();
+                _context.GetLogger().Warning(
                     "Topic {0}: acknowledging subscriptions although {1} did not confirm within {2}",
                     _name,
                     string.Join(", ", _awaiting),
@@ -113,16 +156,16 @@ internal sealed partial class TopicActor
     // The registry was asked to stop this publish-only topic; a subscriber arriving meanwhile resets it.
     private bool _stopping;
 
-    private void AddToBatch(Topic.Publish publish)
+    private void AddToBatch(Topic.Publish publish, IActorRef sender)
     {
         _batch.Add(publish.Message);
         _batchBytes += publish.Message.Data.Length;
         if (publish.Ack is not null)
         {
-            _publishAcks.Add((Sender, publish.Ack));
+            _publishAcks.Add((sender, publish.Ack));
         }
 
-        if (_batch.Count >= _cluster!.Settings.BatchMaxMessages || _batchBytes >= _cluster.Settings.BatchMaxBytes)
+        if (_batch.Count >= _cluster.Settings.BatchMaxMessages || _batchBytes >= _cluster.Settings.BatchMaxBytes)
         {
             FlushBatch();
         }
@@ -138,7 +181,7 @@ internal sealed partial class TopicActor
     {
         if (_batch.Count > 0)
         {
-            _cluster!.Mediator.Tell(new Publish(_name, new TopicBatch(_cluster.NodeId, _name, _batch.ToArray())));
+            _cluster.Mediator.Tell(new Publish(_name, new TopicBatch(_cluster.NodeId, _name, _batch.ToArray())));
             _cluster.Metrics.ClusterBatchesOut.Inc();
             _cluster.Metrics.ClusterMessagesOut.Inc(_batch.Count);
             _batch.Clear();
@@ -147,18 +190,18 @@ internal sealed partial class TopicActor
 
         // A publish is acknowledged once it is delivered here and handed to the cluster.
         SendAcks(_publishAcks);
-        if (_subscribers.Count == 0 && !_stopping)
+        if (_topic.SubscriberCount == 0 && !_stopping)
         {
             // Only publishes, nobody here listens: nothing to keep until the idle timeout, so the
             // stop handshake starts now (a burst of made-up topic names leaves no actors behind).
             _stopping = true;
-            Context.Parent.Tell(new Idle(_name));
+            _context.Parent.Tell(new TopicActor.Idle(_name));
         }
     }
 
     private void Register()
     {
-        if (_cluster is null || _registered)
+        if (_registered)
         {
             return;
         }
@@ -171,7 +214,7 @@ internal sealed partial class TopicActor
 
     private void Unregister()
     {
-        if (_cluster is null || !_registered)
+        if (!_registered)
         {
             return;
         }
@@ -186,7 +229,7 @@ internal sealed partial class TopicActor
         _cluster.Mediator.Tell(new Unsubscribe(_name, Self));
     }
 
-    private void AckWhenConfirmed(object? ack)
+    private void AckWhenConfirmed(object? ack, IActorRef sender)
     {
         if (ack is null)
         {
@@ -195,18 +238,18 @@ internal sealed partial class TopicActor
 
         if (_confirmed || !_registered)
         {
-            Sender.Tell(ack);
+            sender.Tell(ack);
         }
         else
         {
-            _subscribeAcks.Add((Sender, ack));
+            _subscribeAcks.Add((sender, ack));
         }
     }
 
     private void StartConfirming()
     {
         _nonce++;
-        _awaiting = [.. _cluster!.OtherMembers().Select(address => address.ToString())];
+        _awaiting = [.. _cluster.OtherMembers().Select(address => address.ToString())];
         if (_awaiting.Count == 0)
         {
             Confirmed();
@@ -220,11 +263,11 @@ internal sealed partial class TopicActor
 
     private void AskForEchoes()
     {
-        var request = new ConfirmRequest(_name, _cluster!.NodeId, _nonce);
+        var request = new ConfirmRequest(_name, _cluster.NodeId, _nonce);
         foreach (string member in _awaiting!)
         {
             // The registry has the same path on every node.
-            Context.ActorSelection(member + Context.Parent.Path.ToStringWithoutAddress()).Tell(request);
+            _context.ActorSelection(member + _context.Parent.Path.ToStringWithoutAddress()).Tell(request);
         }
     }
 

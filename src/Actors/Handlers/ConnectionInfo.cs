@@ -1,7 +1,7 @@
 using System.Net;
 using ActorSocket.Protocol.Http;
 
-namespace ActorSocket.Actors.Connections;
+namespace ActorSocket.Actors.Handlers;
 
 /// <summary>What a handler knows about its connection: the request that opened it and what was agreed.</summary>
 /// <param name="Id">Server-unique connection id.</param>

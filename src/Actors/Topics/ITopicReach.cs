@@ -1,0 +1,117 @@
+using Akka.Actor;
+
+namespace ActorSocket.Actors.Topics;
+
+/// <summary>
+/// What lies beyond a topic actor's own subscribers: nothing on a single node
+/// (<see cref="LocalReach"/>), the topic's subscribers on other nodes in a cluster
+/// (<see cref="ClusterReach"/>). It also decides when the topic's commands are acknowledged, since
+/// that depends on how far they must reach. The topic actor delivers to its own subscribers the same
+/// way in both cases.
+/// </summary>
+internal interface ITopicReach
+{
+    /// <summary>A publish was delivered to this node's subscribers; acknowledge it when it has reached far enough.</summary>
+    void Published(Topic.Publish publish, IActorRef sender);
+
+    /// <summary>A subscription is in place here; acknowledge it once every later publish, from anywhere, reaches it.</summary>
+    void Subscribed(object? ack, IActorRef sender);
+
+    /// <summary>The number of this node's subscribers changed (it is <paramref name="count"/> now).</summary>
+    void SubscribersChanged(int count);
+
+    /// <summary>A message meant for the reach itself; false when it is not one.</summary>
+    bool Handle(object message);
+
+    /// <summary>The topic actor stops: hand on what is pending.</summary>
+    void Stopped();
+}
+
+/// <summary>A single node: every command takes effect at once and is acknowledged at once.</summary>
+internal sealed class LocalReach : ITopicReach
+{
+    /// <summary>Stateless: one for every topic.</summary>
+    public static readonly LocalReach Instance = new();
+
+    private LocalReach()
+    {
+    }
+
+    /// <inheritdoc />
+    public void Published(Topic.Publish publish, IActorRef sender) => Ack(publish.Ack, sender);
+
+    /// <inheritdoc />
+    public void Subscribed(object? ack, IActorRef sender) => Ack(ack, sender);
+
+    /// <inheritdoc />
+    public void SubscribersChanged(int count)
+    {
+    }
+
+    /// <inheritdoc />
+    public bool Handle(object message) => false;
+
+    /// <inheritdoc />
+    public void Stopped()
+    {
+    }
+
+    private static void Ack(object? ack, IActorRef sender)
+    {
+        if (ack is not null)
+        {
+            sender.Tell(ack);
+        }
+    }
+}
+
+/// <summary>
+/// How far the topics of one registry reach: this node alone (<see cref="Local"/>) or the cluster
+/// (<see cref="Cluster"/>). The registry and its topic actors ask it, instead of checking for a
+/// cluster themselves.
+/// </summary>
+internal abstract class TopicScope
+{
+    /// <summary>This node alone.</summary>
+    public static readonly TopicScope Local = new LocalScope();
+
+    /// <summary>Whether a publish to a topic that has no subscriber here must still go on (to other nodes).</summary>
+    public abstract bool PublishesBeyondThisNode { get; }
+
+    /// <summary>The topics shared with every node of <paramref name="bridge"/>'s cluster.</summary>
+    public static TopicScope Cluster(Cluster.ClusterBridge bridge) => new ClusterScope(bridge);
+
+    /// <summary>The reach of one topic actor.</summary>
+    public abstract ITopicReach ReachFor(TopicActor topic, IActorContext context, string name);
+
+    /// <summary>A message for the registry from beyond this node; false when it is not one.</summary>
+    public abstract bool Handle(object message);
+
+    private sealed class LocalScope : TopicScope
+    {
+        public override bool PublishesBeyondThisNode => false;
+
+        public override ITopicReach ReachFor(TopicActor topic, IActorContext context, string name) => LocalReach.Instance;
+
+        public override bool Handle(object message) => false;
+    }
+
+    private sealed class ClusterScope(Cluster.ClusterBridge bridge) : TopicScope
+    {
+        public override bool PublishesBeyondThisNode => true; // other nodes may have subscribers
+
+        public override ITopicReach ReachFor(TopicActor topic, IActorContext context, string name) => new ClusterReach(bridge, topic, context, name);
+
+        public override bool Handle(object message)
+        {
+            if (message is not Cluster.ConfirmRequest request)
+            {
+                return false;
+            }
+
+            // Another node subscribed: echo through our mediator, which routes it there once it knows.
+            bridge.Mediator.Tell(new Akka.Cluster.Tools.PublishSubscribe.Publish(request.Topic, new Cluster.ConfirmEcho(request.Origin, request.Nonce, bridge.SelfAddress)));
+            return true;
+        }
+    }
+}
