@@ -1,4 +1,4 @@
-// /echo and the /pubsub subset of PROTOCOL.md, written as a competent ASP.NET Core user would:
+// /echo and the /pubsub subset of docs/protocol.md, written as a competent ASP.NET Core user would:
 // a dictionary of topics, a send loop per connection fed by a channel.
 using System.Collections.Concurrent;
 using System.Net.WebSockets;

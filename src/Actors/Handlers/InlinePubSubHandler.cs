@@ -5,7 +5,7 @@ using ActorSocket.Protocol.PubSub;
 namespace ActorSocket.Actors.Handlers;
 
 /// <summary>
-/// The built-in <c>/pubsub</c>: the JSON protocol of <c>PROTOCOL.md</c> over the topic backend, run
+/// The built-in <c>/pubsub</c>: the JSON protocol of <c>docs/protocol.md</c> over the topic backend, run
 /// inside the connection actor. The connection is the subscriber, so a published frame goes from
 /// the topic straight to it; requests are parsed in the decoder's buffer and acknowledgements come
 /// back to the connection actor, which hands them here.
@@ -62,7 +62,7 @@ internal sealed class InlinePubSubHandler : InlineHandler
 
     /// <inheritdoc />
     public override void OnBinary(ReadOnlyMemory<byte> data, IInlineConnection connection) =>
-        // PROTOCOL.md: "A binary frame on /pubsub is answered with close code 1003."
+        // docs/protocol.md: a binary frame on /pubsub closes the connection with 1003.
         connection.Close(CloseCode.UnsupportedData, "binary frames are not accepted on /pubsub");
 
     /// <inheritdoc />

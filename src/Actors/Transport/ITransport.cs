@@ -4,7 +4,10 @@ namespace ActorSocket.Actors.Transport;
 
 /// <summary>
 /// The byte stream under one connection: a plain socket or TLS over it. The connection actor is
-/// its only user; one read and one write may be outstanding at a time.
+/// its only user, and never reads it directly: <see cref="TransportReader.Start"/> picks the read
+/// strategy (readiness on a <see cref="SocketTransport"/> where the platform has epoll, else an
+/// <see cref="AsyncReader"/> over <see cref="ReadAsync"/>) and hands the connection what arrives
+/// through <see cref="IReadSink"/>. One read and one write may be outstanding at a time.
 /// </summary>
 internal interface ITransport : IDisposable
 {
