@@ -6,6 +6,9 @@
 # CASES (default: echo-100 echo-1000 fanout-1000 idle-19500) picks the rows. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The youngest GC generation capped as in deploy/ (docs/operations.md, Garbage collection); every
+# server started here, ActorSocket and its peers alike, runs with it.
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}
 base=${1:?usage: bench/ab.sh BASE [ROUNDS]}
 rounds=${2:-3}
 CASES=${CASES:-"echo-100 echo-1000 fanout-1000 idle-19500"}

@@ -6,6 +6,9 @@
 # Loopback only; bounded: about 2 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The youngest GC generation capped as in deploy/ (docs/operations.md, Garbage collection); every
+# server started here, ActorSocket and its peers alike, runs with it.
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}
 ROUNDS=${ROUNDS:-2}
 SUBS=${SUBS:-999}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}

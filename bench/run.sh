@@ -3,9 +3,13 @@
 # matrix, with the independent C load generator wsload ($WSLOAD) as the referee, and prints one
 # table with the ActorSocket/Kestrel ratio of each row. Each server runs in a fresh process for each
 # case; the servers alternate; ROUNDS (default 2) rounds; the median of the rounds is shown.
-# Loopback only; every wsload phase has a deadline. About 7 minutes on 2 cores.
+# Loopback only; every wsload phase has a deadline. About 8 minutes on 2 cores. Each rate comes with
+# the server's CPU time per message (cpu_us_per_msg, from wsload's server_cpu_pct).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The youngest GC generation capped as in deploy/ (docs/operations.md, Garbage collection); every
+# server started here, ActorSocket and its peers alike, runs with it.
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}
 ROUNDS=${ROUNDS:-2}
 WSLOAD=${WSLOAD:-../shared/bench/wsload}  # the referee; not part of this repository
 [ -x "$WSLOAD" ] || make -s -C "$(dirname "$WSLOAD")"
@@ -41,6 +45,7 @@ cases=(
   "fanout-1000|fanout /pubsub --subs 1000 --pubs 1 --rate 0 --seconds 10 --topic bench --msg-size 32|deliveries_per_s p99_us lost"
   "fanout-10000|fanout /pubsub --subs 10000 --pubs 1 --rate 1000 --seconds 10 --topic bench --msg-size 32|deliveries_per_s p99_us lost"
   "idle-19500|idle /echo --conns 19500 --hold 20 --src-ips 127.0.0.1-127.0.0.40|kb_per_conn"
+  "rooms-2|rooms /pubsub --rooms 1000 --members 10 --rate 2 --seconds 10 --topic chat --msg-size 64|deliveries_per_s p99_us lost"
 )
 
 # CASES="echo-100 echo-1000" runs only those rows.
@@ -51,8 +56,18 @@ for round in $(seq 1 "$ROUNDS"); do
     read -r mode path rest <<<"$spec"
     for server in actorsocket kestrel; do
       start "$server"
+      if [ "$mode" = rooms ]; then
+        # The chat workload is measured warm: a first run in a fresh process mostly measures the JIT.
+        "$WSLOAD" "$mode" "ws://127.0.0.1:$PORT$path" ${rest/--topic /--topic warm} >/dev/null 2>&1 || true
+      fi
       line=$("$WSLOAD" "$mode" "ws://127.0.0.1:$PORT$path" $rest --server-pid "$pid" 2>/dev/null | grep '^RESULT' || true)
       stop
+      # Server CPU per message handled (us), beside the rate it was measured at.
+      rate=$(echo "$line" | metric "${metrics%% *}")
+      cpu=$(echo "$line" | metric server_cpu_pct)
+      if [ "$mode" != idle ] && [ -n "$rate" ] && [ -n "$cpu" ]; then
+        echo "$name cpu_us_per_msg $server $(awk -v c="$cpu" -v r="$rate" 'BEGIN { if (r > 0) printf "%.3f", c * 10000 / r }')" >>"$results"
+      fi
       for m in $metrics; do
         echo "$name $m $server $(echo "$line" | metric "$m")" >>"$results"
       done
@@ -73,5 +88,6 @@ for (name, metric), by in rows.items():
     a = statistics.median(by.get("actorsocket", [float("nan")]))
     k = statistics.median(by.get("kestrel", [float("nan")]))
     ratio = a / k if k else float("nan")
-    print(f"{name:<14} {metric:<17} {a:>14.1f} {k:>14.1f} {ratio:>7.2f}")
+    digits = 3 if metric == "cpu_us_per_msg" else 1
+    print(f"{name:<14} {metric:<17} {a:>14.{digits}f} {k:>14.{digits}f} {ratio:>7.2f}")
 PY

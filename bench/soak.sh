@@ -6,6 +6,9 @@
 # subscribers that keep up, every vanished client reported once (checked here from the daemon's log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The youngest GC generation capped as in deploy/ (docs/operations.md, Garbage collection); every
+# server started here, ActorSocket and its peers alike, runs with it.
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}
 SECONDS_TO_RUN=${SOAK_SECONDS:-1800}
 PORT=${PORT:-18977}
 OUT=bench/results

@@ -5,6 +5,9 @@
 # CLUSTER_BASE_PORT say otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The youngest GC generation capped as in deploy/ (docs/operations.md, Garbage collection); every
+# server started here, ActorSocket and its peers alike, runs with it.
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}
 
 base_port=${BASE_PORT:-8081}
 cluster_base_port=${CLUSTER_BASE_PORT:-4053}

@@ -107,6 +107,25 @@ public sealed class ActorSocketServer : IAsyncDisposable
         {
             LogReadPath();
         }
+
+        LogGen0Budget();
+    }
+
+    /// <summary>
+    /// The youngest generation's budget decides how long a garbage collection pauses every
+    /// connection; it can only be set by the environment (see docs/operations.md).
+    /// </summary>
+    private void LogGen0Budget()
+    {
+        string? gen0 = Environment.GetEnvironmentVariable("DOTNET_GCgen0size");
+        if (gen0 is null)
+        {
+            _logger.LogInformation("DOTNET_GCgen0size is not set: the runtime sizes the youngest GC generation from the CPU's cache, which on large servers means long pauses (docs/operations.md, Garbage collection)");
+        }
+        else
+        {
+            _logger.LogDebug("Youngest GC generation capped by DOTNET_GCgen0size={Gen0Size}", gen0);
+        }
     }
 
     private void LogReadPath()
