@@ -40,6 +40,10 @@ for round in $(seq 1 "$rounds"); do
       dotnet "${dll[$side]}" --port "$PORT" --log-level Warning >/dev/null 2>&1 &
       pid=$!
       "$WSLOAD" probe "ws://127.0.0.1:$PORT/echo" --timeout 30 >/dev/null
+      if [ "$mode" = rooms ]; then
+        # The chat workload is measured warm: a first run in a fresh process mostly measures the JIT.
+        "$WSLOAD" "$mode" "ws://127.0.0.1:$PORT$path" ${rest/--topic /--topic warm} >/dev/null 2>&1 || true
+      fi
       line=$("$WSLOAD" "$mode" "ws://127.0.0.1:$PORT$path" $rest --server-pid "$pid" 2>/dev/null | grep '^RESULT' || true)
       kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
       value=$(echo "$line" | tr ' ' '\n' | grep "^$metric=" | cut -d= -f2)

@@ -5,7 +5,8 @@ namespace ActorSocket.Gateway.Tests;
 /// <summary>
 /// The youngest GC generation is capped where the daemon is started (the README's <c>dotnet run</c>,
 /// systemd, the container image, the benchmark scripts), all with one value; a daemon started
-/// without it says so in its log.
+/// without it says so in its log. The runtime settings that can travel in the daemon's runtime
+/// configuration do.
 /// </summary>
 public class GcSettingTests
 {
@@ -35,5 +36,13 @@ public class GcSettingTests
         await using TestServer server = await TestServer.StartAsync();
         Assert.True(SpinWait.SpinUntil(() => server.LogEvents.Any(e => e.MessageTemplate.Text.StartsWith(expected, StringComparison.Ordinal)), TimeSpan.FromSeconds(10)));
         Assert.Single(server.LogEvents, e => e.MessageTemplate.Text.Contains("DOTNET_GCgen0size", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_daemon_carries_its_thread_pool_spin_limit_in_its_runtime_configuration()
+    {
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "actorsocket.runtimeconfig.json")));
+        JsonElement properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.Equal(10, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
     }
 }
