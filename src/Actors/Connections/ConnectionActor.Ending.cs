@@ -139,7 +139,6 @@ internal sealed partial class ConnectionActor
 
         if (ending.Termination is { } termination)
         {
-            ending.Reported = true;
             Report(termination);
         }
 
@@ -174,7 +173,6 @@ internal sealed partial class ConnectionActor
         public ICancelable? LingerTimer;
         public ICancelable? DrainTimer;
         public bool Finished;
-        public bool Reported;
     }
 
     private sealed class LingerTimeout : Tick

@@ -78,16 +78,19 @@ internal sealed partial class ConnectionActor
         }
 
         // Frames the client sent right behind its request (the 101 still goes out first).
-        Cancel(ref handshake.Timer);
-        if (handshake.HeadLength > handshake.Consumed)
+        bool pipelined = handshake.HeadLength > handshake.Consumed;
+        if (pipelined)
         {
             _codec.ReceiveData(handshake.Head.AsSpan(handshake.Consumed, handshake.HeadLength - handshake.Consumed));
-            handshake.Dispose();
+        }
+
+        handshake.Dispose(); // the handshake deadline and the head buffer go with the phase
+        if (pipelined)
+        {
             ProcessEvents();
             _readPaused = _phase == Phase.Open && !MayRead;
         }
 
-        handshake.Dispose();
         Flush();
     }
 

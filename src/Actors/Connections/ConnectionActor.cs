@@ -225,8 +225,9 @@ internal sealed partial class ConnectionActor : UntypedActor, IReadSink
         if (_codec is not null)
         {
             _context.Metrics.OpenConnections.Dec();
-            if (_ending is not { Reported: true })
+            if (_ending is not { Finished: true })
             {
+                // An open connection always ends with a termination to report, which Finish reported.
                 // Stopped from outside (actor system shutdown) before it could end by itself.
                 Report(Termination(TerminationCause.Shutdown, CloseCode.AbnormalClosure, "stopped"));
             }

@@ -196,6 +196,11 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(huge, manifest));
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 * 1024);
 
+        // A payload kind that does not exist (the first message's kind byte follows origin, topic and count).
+        byte[] badKind = (byte[])valid.Clone();
+        badKind[8 + 1 + 1 + 1] = 3;
+        Assert.Contains("payload kind 3", Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(badKind, manifest)).Message, StringComparison.Ordinal);
+
         // Every truncation, every single-byte change, and a varint past 32 bits: a result or a
         // SerializationException, nothing else.
         var random = new Random(5);
