@@ -52,7 +52,7 @@ public static class GatewayHost
         services.AddAkka(ClusterOptions.SystemName, (akka, provider) =>
         {
             // Explicit akka.* keys win over what actorsocket.cluster stands for.
-            akka.AddHocon(config.WithFallback(options.Cluster.ToAkkaConfig()), HoconAddMode.Prepend);
+            akka.AddHocon(config.WithFallback(options.Cluster.ToAkkaConfig()).WithFallback(options.EventLoopConfig()), HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.LogLevel = SerilogSetup.AkkaLevel(options.LogLevel);

@@ -66,6 +66,12 @@ internal sealed record ConnectionSettings
     public string? HandlerDispatcher { get; init; }
 
     /// <summary>
+    /// The HOCON paths of the event-loop dispatchers connection actors are spread over, one per loop
+    /// (<see cref="Dispatch.EventLoopExecutorConfigurator"/>); empty: Akka's default dispatcher.
+    /// </summary>
+    public IReadOnlyList<string> Dispatchers { get; init; } = [];
+
+    /// <summary>
     /// The HOCON path of the connection actors' mailbox (<c>actorsocket.connection-mailbox</c>, a
     /// <see cref="Dispatch.CompactMailbox"/>); null for Akka's default mailbox.
     /// </summary>

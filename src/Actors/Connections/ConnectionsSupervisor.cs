@@ -16,7 +16,7 @@ internal sealed class ConnectionsSupervisor : UntypedActor
     private long _nextId;
     private int _children;
     private IActorRef? _drainWaiter;
-    private Props? _connectionProps;
+    private Props[]? _connectionProps;
 
     /// <summary>Creates the supervisor.</summary>
     public ConnectionsSupervisor(ServerContext context) => _context = context;
@@ -183,8 +183,10 @@ internal sealed class ConnectionsSupervisor : UntypedActor
         _context.Metrics.AcceptedConnections.Inc();
         long id = ++_nextId;
         bool overCapacity = _children >= _context.MaxConnections;
-        _connectionProps ??= ConnectionActor.Props(_context);
-        IActorRef child = Context.ActorOf(_connectionProps, "c" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        _connectionProps ??= ConnectionProps(_context);
+
+        // Spread over the event loops in turn: a connection stays on its loop for its life.
+        IActorRef child = Context.ActorOf(_connectionProps[id % _connectionProps.Length], "c" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         child.Tell(new ConnectionActor.Serve(transport, id, overCapacity, countedAddress)); // its first message
         Context.Watch(child);
         _children++;
@@ -192,5 +194,23 @@ internal sealed class ConnectionsSupervisor : UntypedActor
         {
             child.Tell(ConnectionActor.Shutdown.Instance);
         }
+    }
+
+    private static Props[] ConnectionProps(ServerContext context)
+    {
+        Props props = ConnectionActor.Props(context);
+        IReadOnlyList<string> dispatchers = context.Settings.Dispatchers;
+        if (dispatchers.Count == 0)
+        {
+            return [props];
+        }
+
+        var each = new Props[dispatchers.Count];
+        for (int i = 0; i < each.Length; i++)
+        {
+            each[i] = props.WithDispatcher(dispatchers[i]);
+        }
+
+        return each;
     }
 }

@@ -45,8 +45,14 @@ internal sealed class TopicRegistry : UntypedActor
     /// <param name="settings">Topic settings.</param>
     /// <param name="metrics">Where topics, subscriptions and publishes are counted.</param>
     /// <param name="cluster">The cluster to share topics with, or null for this node alone.</param>
-    public static Props Props(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null) =>
-        Akka.Actor.Props.Create(() => new TopicRegistry(settings, metrics, cluster));
+    public static Props Props(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null)
+    {
+        Props props = Akka.Actor.Props.Create(() => new TopicRegistry(settings, metrics, cluster));
+
+        // Every publish and subscribe passes here: on the first event loop, a connection there
+        // reaches it without waking a thread.
+        return settings.Dispatchers.Count > 0 ? props.WithDispatcher(settings.Dispatchers[0]) : props;
+    }
 
     /// <summary>Asks how many topic actors are alive; answered with an <see cref="int"/>.</summary>
     public sealed class CountTopics
@@ -142,7 +148,15 @@ internal sealed class TopicRegistry : UntypedActor
     private IActorRef Start(string name)
     {
         // Topic names are arbitrary strings; actor names are not: number them instead.
-        IActorRef topic = Context.ActorOf(TopicActor.Props(name, _settings.IdleTimeout, _metrics, _scope), "t" + (++_generation).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Props props = TopicActor.Props(name, _settings.IdleTimeout, _metrics, _scope);
+        ++_generation;
+        if (_settings.Dispatchers.Count > 0)
+        {
+            // Topics take the loops in turn, as connections do.
+            props = props.WithDispatcher(_settings.Dispatchers[(int)(_generation % _settings.Dispatchers.Count)]);
+        }
+
+        IActorRef topic = Context.ActorOf(props, "t" + _generation.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Context.Watch(topic);
         _topics[name] = topic;
         _names[topic] = name;

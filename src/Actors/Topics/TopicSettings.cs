@@ -19,4 +19,10 @@ internal sealed record TopicSettings
     /// about 100 B each in the topic actors.
     /// </summary>
     public int MaxSubscriptions { get; init; } = 1_000_000;
+
+    /// <summary>
+    /// The event-loop dispatchers topic actors are spread over, as the connections are (each topic
+    /// on one loop for its life); empty: Akka's default dispatcher.
+    /// </summary>
+    public IReadOnlyList<string> Dispatchers { get; init; } = [];
 }

@@ -36,6 +36,15 @@ internal static class Native
     public static extern int epoll_wait(int epfd, [Out] byte[] events, int maxEvents, int timeout);
 
     [DllImport(Libc, SetLastError = true)]
+    public static extern int eventfd(uint initval, int flags);
+
+    [DllImport(Libc, SetLastError = true)]
+    public static extern nint read(int fd, ref ulong value, nint count);
+
+    [DllImport(Libc, SetLastError = true)]
+    public static extern nint write(int fd, ref ulong value, nint count);
+
+    [DllImport(Libc, SetLastError = true)]
     public static extern nint recv(SafeSocketHandle fd, ref byte buffer, nint length, int flags);
 
     [DllImport(Libc, SetLastError = true)]

@@ -13,6 +13,7 @@ internal sealed class SocketTransport : ITransport
 {
     private readonly Socket _socket;
     private readonly ReadinessPoller? _poller;
+    private ReadinessPoller? _watchedBy;
     private int _registration = -1;
 
     /// <summary>Wraps an accepted socket; the transport owns it from now on.</summary>
@@ -46,7 +47,8 @@ internal sealed class SocketTransport : ITransport
 
     /// <summary>
     /// Has <see cref="ReadinessPoller.ReadReady"/> told to <paramref name="target"/> whenever data
-    /// arrives, from now until the transport is disposed; false where there is no poller.
+    /// arrives, from now until the transport is disposed; false where there is no poller. Called on
+    /// an event loop's thread (the actor runs there), the socket joins that loop.
     /// </summary>
     internal bool WatchReadable(IActorRef target)
     {
@@ -60,7 +62,9 @@ internal sealed class SocketTransport : ITransport
         try
         {
             handle.DangerousAddRef(ref added);
-            _registration = _poller.Register((int)handle.DangerousGetHandle(), target);
+            ReadinessPoller poller = ReadinessPoller.Current ?? _poller;
+            _registration = poller.Register((int)handle.DangerousGetHandle(), target);
+            _watchedBy = poller;
         }
         finally
         {
@@ -191,7 +195,7 @@ internal sealed class SocketTransport : ITransport
     {
         if (_registration >= 0)
         {
-            _poller!.Unregister(_registration);
+            _watchedBy!.Unregister(_registration);
             _registration = -1;
         }
 

@@ -28,6 +28,12 @@ internal sealed record GatewayOptions
     /// </summary>
     public bool ReadinessReads { get; init; } = true;
 
+    /// <summary>
+    /// Event loops the connection actors run on (<c>event-loops</c>): 0 runs them on Akka's default
+    /// dispatcher (the .NET thread pool).
+    /// </summary>
+    public int EventLoops { get; init; }
+
     /// <summary>Per-connection limits and timers.</summary>
     public required ConnectionSettings Connection { get; init; }
 
@@ -70,6 +76,54 @@ internal sealed record GatewayOptions
     /// <summary><c>text</c> or <c>json</c>.</summary>
     public required string LogFormat { get; init; }
 
+    /// <summary>
+    /// The Akka dispatchers of the event loops, <c>actorsocket.event-loop-N</c>, to fold under the
+    /// configuration: one per loop, each on its own loop thread.
+    /// </summary>
+    public Config EventLoopConfig()
+    {
+        var hocon = new System.Text.StringBuilder();
+        for (int i = 0; i < EventLoops; i++)
+        {
+            hocon.Append(EventLoopDispatcher(i)).Append(" {\n")
+                .Append("  type = Dispatcher\n")
+                .Append("  executor = \"ActorSocket.Actors.Dispatch.EventLoopExecutorConfigurator, ActorSocket.Actors\"\n")
+                .Append("  event-loop.index = ").Append(i).Append('\n')
+                .Append("  throughput = 64\n")
+                .Append("}\n");
+        }
+
+        return ConfigurationFactory.ParseString(hocon.ToString());
+    }
+
+    private static string EventLoopDispatcher(int index) => "actorsocket.event-loop-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// <c>event-loops</c>: <c>auto</c> is one loop per processor but one where sockets are read on epoll
+    /// readiness (Linux), none elsewhere; <c>off</c> or 0 is none; a number is that many (readiness
+    /// reads needed).
+    /// </summary>
+    private static int EventLoopCount(string value, bool readiness)
+    {
+        bool available = readiness && ActorSocket.Actors.Transport.SocketTransport.ReadinessUnavailable is null;
+        switch (value)
+        {
+            case "auto":
+                // One core is left to the thread pool (handlers, TLS, the cluster, timers); on this
+                // project's 2-core machine that is one loop, which also measured best there.
+                return available ? Math.Max(1, Environment.ProcessorCount - 1) : 0;
+            case "off":
+                return 0;
+        }
+
+        if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) || count > 256)
+        {
+            throw new ConfigurationException("actorsocket.event-loops must be auto, off or a number of loops from 0 to 256, not " + value + ".");
+        }
+
+        return available ? count : 0;
+    }
+
     /// <summary>Reads the section from a full configuration (defaults already folded in).</summary>
     public static GatewayOptions From(Config config)
     {
@@ -87,8 +141,16 @@ internal sealed record GatewayOptions
             MaxMessageSize = Range(c.GetInt("max-message-size"), 1, int.MaxValue / 2, "max-message-size"),
             Deflate = deflate,
         };
+        bool readiness = c.GetString("socket-reads", "readiness") switch
+        {
+            "readiness" => true,
+            "async" => false,
+            string other => throw new ConfigurationException("actorsocket.socket-reads must be readiness or async, not " + other + "."),
+        };
+        int loops = EventLoopCount(c.GetString("event-loops", "auto"), readiness);
         var connection = new ConnectionSettings
         {
+            Dispatchers = [.. Enumerable.Range(0, loops).Select(EventLoopDispatcher)],
             Codec = codec,
             Http = new HttpParserOptions
             {
@@ -158,12 +220,8 @@ internal sealed record GatewayOptions
             Port = Range(c.GetInt("port"), 0, 65535, "port"),
             Backlog = Range(c.GetInt("backlog"), 1, 65535, "backlog"),
             MaxConnections = Range(c.GetInt("max-connections"), 1, int.MaxValue, "max-connections"),
-            ReadinessReads = c.GetString("socket-reads", "readiness") switch
-            {
-                "readiness" => true,
-                "async" => false,
-                string other => throw new ConfigurationException("actorsocket.socket-reads must be readiness or async, not " + other + "."),
-            },
+            ReadinessReads = readiness,
+            EventLoops = loops,
             Connection = connection,
             Deflate = deflate,
             Routes = routes,
@@ -177,6 +235,7 @@ internal sealed record GatewayOptions
             },
             Topics = new ActorSocket.Actors.Topics.TopicSettings
             {
+                Dispatchers = connection.Dispatchers,
                 IdleTimeout = Positive(c.GetTimeSpan("pubsub.topic-idle-timeout"), "pubsub.topic-idle-timeout"),
                 MaxTopics = Range(c.GetInt("pubsub.max-topics"), 1, int.MaxValue, "pubsub.max-topics"),
                 MaxSubscriptions = Range(c.GetInt("pubsub.max-subscriptions"), 1, int.MaxValue, "pubsub.max-subscriptions"),

@@ -16,6 +16,9 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
 {
     private const string NodeConfig = """
         akka.loglevel = WARNING
+        # Two cluster nodes in a test process that shares 2 cores with the other test assembly: a
+        # subscribe's acknowledgement once took over the 3 s default.
+        akka.test.single-expect-default = 10s
         akka.actor.provider = cluster
         akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
         akka.cluster {
