@@ -3,7 +3,8 @@
 # matrix, with the independent C load generator wsload ($WSLOAD) as the referee, and prints one
 # table with the ActorSocket/Kestrel ratio of each row. Each server runs in a fresh process for each
 # case; the servers alternate; ROUNDS (default 2) rounds; the median of the rounds is shown.
-# Loopback only; every wsload phase has a deadline. About 8 minutes on 2 cores. Each rate comes with
+# Loopback only; every wsload phase has a deadline. About 14 minutes on 2 cores at two rounds. Writes the
+# raw figures to bench/results/latest.tsv and charts of them (bench/plot.sh) beside it. Each rate comes with
 # the server's CPU time per message (cpu_us_per_msg, from wsload's server_cpu_pct).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,15 +37,23 @@ start() { # $1 = actorsocket | kestrel
 
 stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; }
 
+# The kernel's count of connections dropped because a listen queue was full (all sockets).
+listen_overflows() { awk '/^TcpExt:/ { if (!h) { split($0, names); h = 1 } else { for (i = 2; i <= NF; i++) if (names[i] == "ListenOverflows") print $i } }' /proc/net/netstat; }
+
 metric() { grep '^RESULT' | tr ' ' '\n' | grep "^$1=" | head -1 | cut -d= -f2; }
 
 # name | wsload mode and arguments | metrics to report (first is the one the ratio is taken of)
 cases=(
   "echo-100|echo /echo --conns 100 --msg-size 32 --inflight 8 --seconds 10|msgs_per_s p99_us"
   "echo-1000|echo /echo --conns 1000 --msg-size 32 --inflight 8 --seconds 10|msgs_per_s p99_us"
+  "fanout-100|fanout /pubsub --subs 100 --pubs 1 --rate 0 --seconds 10 --topic bench --msg-size 32|deliveries_per_s p99_us lost"
   "fanout-1000|fanout /pubsub --subs 1000 --pubs 1 --rate 0 --seconds 10 --topic bench --msg-size 32|deliveries_per_s p99_us lost"
+  "fanout-10000-max|fanout /pubsub --subs 10000 --pubs 1 --rate 0 --seconds 10 --topic bench --msg-size 32|deliveries_per_s p99_us lost"
   "fanout-10000|fanout /pubsub --subs 10000 --pubs 1 --rate 1000 --seconds 10 --topic bench --msg-size 32|deliveries_per_s p99_us lost"
-  "idle-19500|idle /echo --conns 19500 --hold 20 --src-ips 127.0.0.1-127.0.0.40|kb_per_conn"
+  "idle-1000|idle /echo --conns 1000 --hold 10|kb_per_conn server_cpu_pct connect_per_s"
+  "idle-5000|idle /echo --conns 5000 --hold 10|kb_per_conn server_cpu_pct connect_per_s"
+  "idle-10000|idle /echo --conns 10000 --hold 15 --src-ips 127.0.0.1-127.0.0.20|kb_per_conn server_cpu_pct connect_per_s"
+  "idle-19500|idle /echo --conns 19500 --hold 20 --src-ips 127.0.0.1-127.0.0.40|kb_per_conn server_cpu_pct connect_per_s"
   "rooms-2|rooms /pubsub --rooms 1000 --members 10 --rate 2 --seconds 10 --topic chat --msg-size 64|deliveries_per_s p99_us lost"
 )
 
@@ -60,8 +69,14 @@ for round in $(seq 1 "$ROUNDS"); do
         # The chat workload is measured warm: a first run in a fresh process mostly measures the JIT.
         "$WSLOAD" "$mode" "ws://127.0.0.1:$PORT$path" ${rest/--topic /--topic warm} >/dev/null 2>&1 || true
       fi
+      overflows_before=$(listen_overflows)
       line=$("$WSLOAD" "$mode" "ws://127.0.0.1:$PORT$path" $rest --server-pid "$pid" 2>/dev/null | grep '^RESULT' || true)
+      overflows=$(( $(listen_overflows) - overflows_before ))
       stop
+      if [ "$mode" = idle ]; then
+        # A connection storm must not overflow the listen queue (a dropped SYN costs the client 1 s).
+        echo "$name listen_overflows $server $overflows" >>"$results"
+      fi
       # Server CPU per message handled (us), beside the rate it was measured at.
       rate=$(echo "$line" | metric "${metrics%% *}")
       cpu=$(echo "$line" | metric server_cpu_pct)
@@ -75,6 +90,11 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
 done
+
+# The raw figures (case, metric, server, value per run) and the charts made from them.
+mkdir -p bench/results
+cp "$results" bench/results/latest.tsv
+bench/plot.sh bench/results/latest.tsv bench/results || echo "run.sh: no charts (gnuplot missing?)" >&2
 
 python3 - "$results" <<'PY'
 import sys, statistics, collections
