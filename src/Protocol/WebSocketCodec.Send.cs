@@ -176,6 +176,17 @@ public sealed partial class WebSocketCodec
         return true;
     }
 
+    /// <summary>
+    /// How this server connection compresses a message when each one is compressed on its own
+    /// with a shared compressor (no context takeover): then a compressed frame made once with these
+    /// parameters serves every connection that has the same ones (a topic's fan-out). Null when it
+    /// does not compress, keeps context between messages, or has no shared compressor.
+    /// </summary>
+    internal SharedCompression? SharedCompression =>
+        _deflate is not null && _role == Role.Server && !OutgoingContextTakeover && SharedDeflater.IsAvailable
+            ? new SharedCompression(_options.Deflate.CompressionLevel, _options.Deflate.MinimumSize, MaxCompressible)
+            : null;
+
     private int OutgoingWindowBits => _role == Role.Server ? _deflate!.ServerMaxWindowBits : _deflate!.ClientMaxWindowBits;
 
     // zlib always compresses with a 32 KiB window. With a smaller window agreed, a message that is

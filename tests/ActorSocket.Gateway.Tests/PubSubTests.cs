@@ -47,6 +47,48 @@ public class PubSubTests
     }
 
     [Fact]
+    public async Task Compressing_and_plain_subscribers_receive_the_same_message()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        var clients = new List<ClientWebSocket>();
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                var client = new ClientWebSocket();
+                if (i < 3)
+                {
+                    // Compressing subscribers share one compressed frame per publish; the last reads it plain.
+                    client.Options.DangerousDeflateOptions = new WebSocketDeflateOptions { ServerMaxWindowBits = i == 2 ? 12 : 15 };
+                }
+
+                client.Options.CollectHttpResponseDetails = true;
+                await client.ConnectAsync(server.Uri("/pubsub"), CancellationToken.None);
+                Assert.Equal(i < 3, client.HttpResponseHeaders!.ContainsKey("Sec-WebSocket-Extensions"));
+                clients.Add(client);
+                await SubscribeAsync(client, "zip");
+            }
+
+            string text = string.Concat(Enumerable.Repeat("a message long enough to be compressed ", 8));
+            for (int n = 0; n < 3; n++)
+            {
+                await SendAsync(clients[3], $$$"""{"op":"publish","topic":"zip","data":{"text":"{{{text}}}","n":{{{n}}}}}""");
+                foreach (ClientWebSocket client in clients)
+                {
+                    JsonElement message = await ReceiveAsync(client);
+                    Assert.Equal("message", message.GetProperty("op").GetString());
+                    Assert.Equal(text, message.GetProperty("data").GetProperty("text").GetString());
+                    Assert.Equal(n, message.GetProperty("data").GetProperty("n").GetInt32());
+                }
+            }
+        }
+        finally
+        {
+            clients.ForEach(client => client.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task Subscribe_publish_and_ack_follow_the_contract()
     {
         await using TestServer server = await TestServer.StartAsync();

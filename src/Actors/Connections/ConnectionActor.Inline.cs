@@ -15,6 +15,9 @@ internal sealed partial class ConnectionActor : IInlineConnection
 
     IActorRef IInlineConnection.Self => Self;
 
+    /// <summary>How this connection compresses each message on its own, if it does (<see cref="WebSocketCodec.SharedCompression"/>).</summary>
+    internal Protocol.Deflate.SharedCompression? SharedCompression => _codec?.SharedCompression;
+
     IActorRef IInlineConnection.Topics => _context.Topics ?? ActorRefs.Nobody;
 
     void IInlineConnection.SendText(ReadOnlySpan<byte> utf8)

@@ -45,7 +45,7 @@ internal sealed class InlinePubSubHandler : InlineHandler
 
                 _subscribed.Add(request.Topic);
                 connection.BeginPending();
-                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true, Format: TopicFrameFormat.PubSub), connection.Self);
+                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true, Format: TopicFormat(connection)), connection.Self);
                 break;
             case PubSubOp.Unsubscribe:
                 _subscribed?.Remove(request.Topic);
@@ -61,6 +61,13 @@ internal sealed class InlinePubSubHandler : InlineHandler
     }
 
     /// <inheritdoc />
+    /// <summary>
+    /// The frames this connection's subscriptions take: compressed once per publish for every
+    /// connection that compresses the same way, the plain envelope otherwise.
+    /// </summary>
+    private static TopicFrameFormat TopicFormat(IInlineConnection connection) =>
+        connection is Connections.ConnectionActor { SharedCompression: { } compression } ? TopicFrameFormat.PubSubCompressed(compression) : TopicFrameFormat.PubSub;
+
     public override void OnBinary(ReadOnlyMemory<byte> data, IInlineConnection connection) =>
         // docs/protocol.md: a binary frame on /pubsub closes the connection with 1003.
         connection.Close(CloseCode.UnsupportedData, "binary frames are not accepted on /pubsub");

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
+using ActorSocket.Protocol.Deflate;
 using ActorSocket.Protocol.Framing;
 using ActorSocket.Protocol.PubSub;
 
@@ -122,6 +124,26 @@ public abstract class TopicFrameFormat
 
             return PubSubCodec.EncodeMessageFrame(topic, json.WrittenSpan);
         }
+    }
+
+    /// <summary>
+    /// The <c>/pubsub</c> envelope compressed with permessage-deflate for subscribers that compress
+    /// each message on its own with <paramref name="parameters"/> (every connection that negotiated
+    /// permessage-deflate with the default <c>server-context-takeover = off</c>): compressed once per
+    /// publish for all of them, as the uncompressed frame is for the others.
+    /// </summary>
+    internal static TopicFrameFormat PubSubCompressed(SharedCompression parameters) =>
+        CompressedPubSubFormat.Formats.GetOrAdd(parameters, static key => new CompressedPubSubFormat(key));
+
+    /// <summary>
+    /// At most one instance per parameter set: the server's level and minimum size, and the window
+    /// a client agreed to (8 to 15 bits): a handful at most.
+    /// </summary>
+    private sealed class CompressedPubSubFormat(SharedCompression parameters) : TopicFrameFormat
+    {
+        public static readonly ConcurrentDictionary<SharedCompression, TopicFrameFormat> Formats = new();
+
+        protected override byte[] Encode(TopicMessage message) => parameters.Compress(PubSub.FrameFor(message));
     }
 
     private sealed class RawFormat : TopicFrameFormat

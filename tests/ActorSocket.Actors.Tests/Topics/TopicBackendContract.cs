@@ -182,6 +182,60 @@ public abstract class TopicBackendContract : TestKit
         Assert.Equal(TopicPayload.Binary, plain.ExpectMsg<TopicMessage>().Kind);
     }
 
+    [Fact]
+    public void Subscribers_that_compress_alike_share_one_compressed_frame_and_short_messages_stay_plain()
+    {
+        IActorRef backend = CreateBackend();
+        var format = TopicFrameFormat.PubSubCompressed(new ActorSocket.Protocol.Deflate.SharedCompression(1, 64, int.MaxValue));
+        Assert.Same(format, TopicFrameFormat.PubSubCompressed(new ActorSocket.Protocol.Deflate.SharedCompression(1, 64, int.MaxValue)));
+        var compressing = Enumerable.Range(0, 3).Select(_ => CreateTestProbe()).ToList();
+        var plain = CreateTestProbe();
+        foreach (var subscriber in compressing)
+        {
+            backend.Tell(new Topic.Subscribe("zip", subscriber, "ok", Format: format));
+            ExpectMsg("ok");
+        }
+
+        backend.Tell(new Topic.Subscribe("zip", plain, "ok", Format: TopicFrameFormat.PubSub));
+        ExpectMsg("ok");
+
+        string data = "{\"text\":\"" + string.Concat(Enumerable.Repeat("hello room ", 20)) + "\"}";
+        string envelope = "{\"op\":\"message\",\"topic\":\"zip\",\"data\":" + data + "}";
+        PublishVia(backend).Tell(new Topic.Publish(Message("zip", data)));
+        var frames = compressing.Select(subscriber => subscriber.ExpectMsg<Connection.SendEncodedFrame>().Frame).ToList();
+        Assert.All(frames, frame => Assert.Same(frames[0], frame)); // compressed once for all of them
+        Assert.Equal(0xC1, frames[0][0]); // FIN + RSV1 (compressed) + text
+        Assert.True(frames[0].Length < envelope.Length / 2, "compressed to " + frames[0].Length + " bytes");
+        Assert.Equal(envelope, Inflate(frames[0]));
+        byte[] plainFrame = plain.ExpectMsg<Connection.SendEncodedFrame>().Frame;
+        Assert.Equal(0x81, plainFrame[0]); // FIN + text, not compressed
+        Assert.Equal(126, plainFrame[1]); // a 16-bit length follows
+        Assert.Equal(envelope, System.Text.Encoding.UTF8.GetString(plainFrame, 4, plainFrame.Length - 4));
+
+        // Under the minimum size: the plain frame, for everyone.
+        PublishVia(backend).Tell(new Topic.Publish(Message("zip", "1")));
+        Assert.Equal("{\"op\":\"message\",\"topic\":\"zip\",\"data\":1}", TextPayload(compressing[0].ExpectMsg<Connection.SendEncodedFrame>().Frame));
+    }
+
+    /// <summary>The text of a compressed unmasked frame (RFC 7692: the 00 00 FF FF tail put back, then inflated).</summary>
+    private static string Inflate(byte[] frame)
+    {
+        int header = (frame[1] & 0x7F) switch { 126 => 4, 127 => 10, _ => 2 };
+        byte[] deflated = [.. frame[header..], 0x00, 0x00, 0xFF, 0xFF];
+        using var inflater = new System.IO.Compression.DeflateStream(new MemoryStream(deflated), System.IO.Compression.CompressionMode.Decompress);
+        using var text = new MemoryStream();
+        byte[] chunk = new byte[4096];
+        int read;
+        do
+        {
+            // The stream ends at the tail's empty block without an end of stream: read what there is.
+            read = inflater.Read(chunk);
+            text.Write(chunk, 0, read);
+        }
+        while (read > 0);
+        return System.Text.Encoding.UTF8.GetString(text.ToArray());
+    }
+
     /// <summary>The payload of a short unmasked text frame.</summary>
     private static string TextPayload(byte[] frame)
     {
