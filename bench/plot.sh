@@ -54,7 +54,7 @@ table("subs-cpu", subs, "cpu_us_per_msg")
 PY
 
 cd "$data"
-common='set terminal pngcairo size 900,420 font "sans,10"; set style data histograms; set style histogram clustered gap 1;
+common='set terminal pngcairo size 900,420 font "sans,10"; set bmargin 4; set style data histograms; set style histogram clustered gap 1;
 set style fill solid 0.85 border -1; set key top left; set grid ytics; set xtics nomirror; set ytics nomirror;
 set linetype 1 lc rgb "#1f77b4"; set linetype 2 lc rgb "#ff7f0e"'
 bars() { # $1 data file, $2 output png, $3 title, $4 y label, $5 extra settings
