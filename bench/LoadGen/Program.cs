@@ -13,6 +13,9 @@ const string Usage = """
     loadgen fanout ws://127.0.0.1:8080/pubsub[,ws://...] --subs N --pubs P --window W --seconds S --msg-size B
                    [--topic T] [--rate R] [--server-pid PID[,PID...]]
       fanout spreads subscribers round-robin over the URLs (one per cluster node); publishers use the first.
+    loadgen zfanout ws://127.0.0.1:8080/pubsub --subs N --rate R --seconds S --msg-size B [--topic T] [--server-pid PID]
+    loadgen pfanout (the same, subscribers not compressing)
+      ClientWebSocket subscribers that negotiate permessage-deflate (zfanout) or not (pfanout).
     """;
 
 if (args.Length < 2)
@@ -31,6 +34,8 @@ try
         "echo" => await Modes.EchoAsync(urls[0], options),
         "idle" => await Modes.IdleAsync(urls[0], options),
         "fanout" => await Modes.FanoutAsync(urls, options),
+        "zfanout" => await CompressedFanout.RunAsync(urls[0], options, deflate: true),
+        "pfanout" => await CompressedFanout.RunAsync(urls[0], options, deflate: false),
         _ => throw new ArgumentException("unknown mode " + mode),
     };
 }
