@@ -138,6 +138,15 @@ public sealed class ActorSocketServer : IAsyncDisposable
         {
             _logger.LogInformation("Plain connections read with .NET's asynchronous receive: no epoll readiness here ({Reason})", reason);
         }
+
+        if (_options.EventLoops > 0)
+        {
+            _logger.LogInformation("Connections and topics run on {EventLoops} event loop(s)", _options.EventLoops);
+        }
+        else
+        {
+            _logger.LogInformation("Connections and topics run on the thread pool (no event loops)");
+        }
     }
 
     /// <summary>

@@ -44,6 +44,7 @@ public class EventLoopServingTests
         }
 
         Assert.Equal(new HashSet<string> { "actorsocket-loop-0", "actorsocket-loop-1" }, names);
+        Assert.Contains(server.LogEvents, e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture) == "Connections and topics run on 2 event loop(s)");
 
         // Subscribers on both loops, the topic on one of them, the publisher on either.
         using var first = new ClientWebSocket();
@@ -70,6 +71,7 @@ public class EventLoopServingTests
     {
         await using TestServer server = await TestServer.StartAsync("actorsocket.event-loops = off", [Route.ForInline("/where", _ => new ThreadNameHandler())]);
         Assert.DoesNotContain("actorsocket-loop", await ThreadOfAsync(server));
+        Assert.Contains(server.LogEvents, e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture) == "Connections and topics run on the thread pool (no event loops)");
     }
 
     [Theory]

@@ -31,7 +31,7 @@ internal sealed class EventLoopExecutorConfigurator : ExecutorServiceConfigurato
 
     /// <inheritdoc />
     public override ExecutorService Produce(string id) =>
-        new EventLoopExecutor(id, ReadinessPoller.Loop(_index) ?? throw new ConfigurationException("Event loops need epoll (Linux): " + ReadinessPoller.Unavailable));
+        new EventLoopExecutor(id, ReadinessPoller.Loop(_index) ?? throw new ConfigurationException("Event loop " + _index + " could not be made: " + ReadinessPoller.LoopUnavailable));
 
     /// <summary>
     /// Hands work to the loop. The loops live as long as the process: Akka shuts a dispatcher's

@@ -43,7 +43,7 @@ internal sealed class ReadinessPoller
     // The registration data of the loop's wake-up eventfd: beyond any slot.
     private const ulong WakeData = ulong.MaxValue;
 
-    private static readonly Lazy<ReadinessPoller?> SharedPoller = new(() => Create("actorsocket-epoll", runsWork: false), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<ReadinessPoller?> SharedPoller = new(CreateShared, LazyThreadSafetyMode.ExecutionAndPublication);
     private static readonly object LoopsLock = new();
     private static ReadinessPoller?[] s_loops = [];
 
@@ -91,6 +91,9 @@ internal sealed class ReadinessPoller
     /// <summary>Why there is no poller, for the log; null when there is one.</summary>
     public static string? Unavailable { get; private set; }
 
+    /// <summary>Why the last event loop asked for could not be made; null when it was.</summary>
+    public static string? LoopUnavailable { get; private set; }
+
     /// <summary>The event loop whose thread calls this, or null on any other thread.</summary>
     public static ReadinessPoller? Current => s_current;
 
@@ -114,7 +117,13 @@ internal sealed class ReadinessPoller
                 Array.Resize(ref s_loops, index + 1);
             }
 
-            return s_loops[index] ??= Create("actorsocket-loop-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture), runsWork: true);
+            if (s_loops[index] is null)
+            {
+                s_loops[index] = Create("actorsocket-loop-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture), runsWork: true, out string? problem);
+                LoopUnavailable = problem;
+            }
+
+            return s_loops[index];
         }
     }
 
@@ -250,11 +259,18 @@ internal sealed class ReadinessPoller
         return _local.Count > 0 || !_remote.IsEmpty;
     }
 
-    private static ReadinessPoller? Create(string name, bool runsWork)
+    private static ReadinessPoller? CreateShared()
+    {
+        ReadinessPoller? poller = Create("actorsocket-epoll", runsWork: false, out string? problem);
+        Unavailable = problem;
+        return poller;
+    }
+
+    private static ReadinessPoller? Create(string name, bool runsWork, out string? problem)
     {
         if (!OperatingSystem.IsLinux())
         {
-            Unavailable = "not Linux";
+            problem = "not Linux";
             return null;
         }
 
@@ -267,7 +283,7 @@ internal sealed class ReadinessPoller
         };
         if (size == 0)
         {
-            Unavailable = "unknown epoll_event layout on " + RuntimeInformation.ProcessArchitecture;
+            problem = "unknown epoll_event layout on " + RuntimeInformation.ProcessArchitecture;
             return null;
         }
 
@@ -276,7 +292,7 @@ internal sealed class ReadinessPoller
             int epoll = Native.epoll_create1(EpollCloexec);
             if (epoll < 0)
             {
-                Unavailable = "epoll_create1 failed: errno " + Marshal.GetLastPInvokeError();
+                problem = "epoll_create1 failed: errno " + Marshal.GetLastPInvokeError();
                 return null;
             }
 
@@ -290,16 +306,17 @@ internal sealed class ReadinessPoller
                 BinaryPrimitives.WriteUInt64LittleEndian(ev[offset..], WakeData);
                 if (wakeFd < 0 || Native.epoll_ctl(epoll, EpollCtlAdd, wakeFd, ref MemoryMarshal.GetReference(ev)) != 0)
                 {
-                    Unavailable = "eventfd failed: errno " + Marshal.GetLastPInvokeError();
+                    problem = "eventfd failed: errno " + Marshal.GetLastPInvokeError();
                     return null;
                 }
             }
 
+            problem = null;
             return new ReadinessPoller(epoll, size, offset, wakeFd, name);
         }
         catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
         {
-            Unavailable = error.Message;
+            problem = error.Message;
             return null;
         }
     }
