@@ -33,6 +33,13 @@ internal sealed class InlinePubSubHandler : InlineHandler
         // Every request goes with an answer the connection counts (IInlineConnection.BeginPending):
         // a client cannot have more than the window outstanding in the topics' mailboxes.
         var ack = new Acked(request.HasId ? request.Id.ToArray() : null);
+        NamespaceSettings space = _settings.Namespaces.For(request.Topic);
+        if (Refusal(request, space) is { } refusal)
+        {
+            connection.SendText(PubSubCodec.EncodeError(refusal));
+            return;
+        }
+
         switch (request.Op)
         {
             case PubSubOp.Subscribe:
@@ -45,7 +52,11 @@ internal sealed class InlinePubSubHandler : InlineHandler
 
                 _subscribed.Add(request.Topic);
                 connection.BeginPending();
-                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true, Format: TopicFormat(connection)), connection.Self);
+                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true, Format: TopicFormat(connection), Since: request.Since), connection.Self);
+                break;
+            case PubSubOp.History:
+                connection.BeginPending();
+                connection.Topics.Tell(new Topic.History(request.Topic, request.Limit, request.Since, ack with { Since = request.Since is not null }), connection.Self);
                 break;
             case PubSubOp.Unsubscribe:
                 _subscribed?.Remove(request.Topic);
@@ -60,7 +71,33 @@ internal sealed class InlinePubSubHandler : InlineHandler
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Why the namespace refuses <paramref name="request"/>, or null: <c>since</c> and <c>history</c>
+    /// where there is no history, and the namespace's permissions. Connections have no identity
+    /// (yet), so a rule that needs one answers <c>unauthorized</c>.
+    /// </summary>
+    private static PubSubError? Refusal(in PubSubRequest request, NamespaceSettings space)
+    {
+        if (!space.HasHistory && (request.Op == PubSubOp.History || request.Since is not null))
+        {
+            return new PubSubError(PubSubError.BadRequest, request.Op == PubSubOp.History ? "topic " + request.Topic + " keeps no history" : "since is only allowed on topics with history", request.Id);
+        }
+
+        (Permission rule, string what) = request.Op switch
+        {
+            PubSubOp.Subscribe => (space.AllowSubscribe, "subscribe to"),
+            PubSubOp.Publish => (space.AllowPublish, "publish on"),
+            PubSubOp.History => (space.AllowHistory, "read the history of"),
+            _ => (Permission.Anyone, string.Empty),
+        };
+        return rule switch
+        {
+            Permission.Anyone => null,
+            Permission.Nobody => new PubSubError(PubSubError.Forbidden, "nobody may " + what + " topics of this namespace", request.Id),
+            _ => new PubSubError(PubSubError.Unauthorized, "only authenticated connections may " + what + " topics of this namespace", request.Id),
+        };
+    }
+
     /// <summary>
     /// The frames this connection's subscriptions take: compressed once per publish for every
     /// connection that compresses the same way, the plain envelope otherwise.
@@ -89,6 +126,19 @@ internal sealed class InlinePubSubHandler : InlineHandler
             return true;
         }
 
+        switch (message)
+        {
+            case Topic.Subscribed { Ack: Acked subscribed } positioned:
+                // On a topic with history the position is the answer's point: sent even without an id.
+                connection.SendText(PubSubCodec.EncodePositionAck(subscribed.Id, positioned.Position, positioned.Recovered));
+                connection.EndPending();
+                return true;
+            case Topic.HistoryRead { Ack: Acked asked } read:
+                connection.SendText(EncodeHistory(read, asked.Since, _settings.MaxHistoryReplyBytes, asked.Id));
+                connection.EndPending();
+                return true;
+        }
+
         if (message is not Acked acked)
         {
             return false;
@@ -103,6 +153,35 @@ internal sealed class InlinePubSubHandler : InlineHandler
         return true;
     }
 
-    /// <summary>The backend's answer to a request; <paramref name="Id"/> is the client's id to acknowledge, if it gave one; <paramref name="Topic"/> the topic of a subscribe.</summary>
-    private sealed record Acked(byte[]? Id, string? Topic = null);
+    /// <summary>
+    /// A history answer cut to <paramref name="maxBytes"/> of data: without <c>since</c> the newest
+    /// messages that fit, with it the oldest after it (the client asks again from the last one).
+    /// </summary>
+    private static byte[] EncodeHistory(Topic.HistoryRead read, bool since, int maxBytes, byte[]? id)
+    {
+        IReadOnlyList<TopicMessage> messages = read.Messages;
+        int count = 0;
+        long bytes = 0;
+        for (int i = 0; i < messages.Count; i++)
+        {
+            TopicMessage message = messages[since ? i : messages.Count - 1 - i];
+            bytes += message.Data.Length + 32;
+            if (bytes > maxBytes && count > 0)
+            {
+                break;
+            }
+
+            count++;
+        }
+
+        IEnumerable<TopicMessage> kept = since ? messages.Take(count) : messages.Skip(messages.Count - count);
+        return PubSubCodec.EncodeHistory(id, read.Topic, read.Position, read.Recovered, [.. kept.Select(message => (message.Offset, TopicFrameFormat.JsonOf(message)))]);
+    }
+
+    /// <summary>
+    /// The backend's answer to a request; <paramref name="Id"/> is the client's id to acknowledge, if
+    /// it gave one; <paramref name="Topic"/> the topic of a subscribe; <paramref name="Since"/> whether a
+    /// history request named a position.
+    /// </summary>
+    private sealed record Acked(byte[]? Id, string? Topic = null, bool Since = false);
 }

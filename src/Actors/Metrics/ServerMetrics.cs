@@ -35,6 +35,10 @@ internal sealed class ServerMetrics
         ClusterBatchesIn = factory.CreateCounter("actorsocket_cluster_batches_received_total", "Batches of published messages received from other nodes.");
         ClusterMessagesIn = factory.CreateCounter("actorsocket_cluster_messages_received_total", "Published messages received from other nodes.");
         ClusterConfirmTimeouts = factory.CreateCounter("actorsocket_cluster_subscribe_confirm_timeouts_total", "Subscriptions acknowledged before every node confirmed them (confirm-timeout passed).");
+        HistoryBytes = factory.CreateGauge("actorsocket_history_bytes", "Bytes the topic histories of this node hold (payloads and per-message overhead), under actorsocket.pubsub.history-max-bytes.");
+        HistoryMessages = factory.CreateGauge("actorsocket_history_messages", "Messages the topic histories of this node hold.");
+        Recoveries = factory.CreateCounter("actorsocket_recoveries_total", "Subscribes with since, by result: recovered (the missed messages were replayed) or not_recovered (the client must resynchronise).", "result");
+        OwnerHandovers = factory.CreateCounter("actorsocket_history_owner_handovers_total", "Topic streams whose owner was lost and started again in a new epoch on this node.");
         RefusedConnections = factory.CreateCounter("actorsocket_connections_refused_total", "Connections answered and closed at accept, before any work for them, by reason (capacity, per-address, rate).", "reason");
 
         // Process and runtime figures, read when scraped: CPU seconds, resident and private memory,
@@ -55,6 +59,18 @@ internal sealed class ServerMetrics
             bufferPool.Set(ActorSocket.Actors.Transport.ConnectionBuffers.Pool.RetainedBytes);
         });
     }
+
+    /// <summary>Bytes held by topic histories.</summary>
+    public Gauge HistoryBytes { get; }
+
+    /// <summary>Messages held by topic histories.</summary>
+    public Gauge HistoryMessages { get; }
+
+    /// <summary>Recoveries by result.</summary>
+    public Counter Recoveries { get; }
+
+    /// <summary>Streams started again after their owner was lost.</summary>
+    public Counter OwnerHandovers { get; }
 
     /// <summary>Connections refused at accept (over capacity or a per-address limit), by reason.</summary>
     public Counter RefusedConnections { get; }

@@ -47,7 +47,7 @@ internal sealed class ClusterReach : ITopicReach
     private ITimerScheduler Timers => _topic.Timers;
 
     /// <inheritdoc />
-    public void Published(Topic.Publish publish, IActorRef sender) => AddToBatch(publish, sender);
+    public void Published(TopicMessage message, object? ack, IActorRef sender) => AddToBatch(message, ack, sender);
 
     /// <inheritdoc />
     public void Subscribed(object? ack, IActorRef sender) => AckWhenConfirmed(ack, sender);
@@ -156,13 +156,13 @@ internal sealed class ClusterReach : ITopicReach
     // The registry was asked to stop this publish-only topic; a subscriber arriving meanwhile resets it.
     private bool _stopping;
 
-    private void AddToBatch(Topic.Publish publish, IActorRef sender)
+    private void AddToBatch(TopicMessage message, object? ack, IActorRef sender)
     {
-        _batch.Add(publish.Message);
-        _batchBytes += publish.Message.Data.Length;
-        if (publish.Ack is not null)
+        _batch.Add(message);
+        _batchBytes += message.Data.Length;
+        if (ack is not null)
         {
-            _publishAcks.Add((sender, publish.Ack));
+            _publishAcks.Add((sender, ack));
         }
 
         if (_batch.Count >= _cluster.Settings.BatchMaxMessages || _batchBytes >= _cluster.Settings.BatchMaxBytes)

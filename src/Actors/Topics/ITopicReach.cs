@@ -12,7 +12,7 @@ namespace ActorSocket.Actors.Topics;
 internal interface ITopicReach
 {
     /// <summary>A publish was delivered to this node's subscribers; acknowledge it when it has reached far enough.</summary>
-    void Published(Topic.Publish publish, IActorRef sender);
+    void Published(TopicMessage message, object? ack, IActorRef sender);
 
     /// <summary>A subscription is in place here; acknowledge it once every later publish, from anywhere, reaches it.</summary>
     void Subscribed(object? ack, IActorRef sender);
@@ -38,7 +38,7 @@ internal sealed class LocalReach : ITopicReach
     }
 
     /// <inheritdoc />
-    public void Published(Topic.Publish publish, IActorRef sender) => Ack(publish.Ack, sender);
+    public void Published(TopicMessage message, object? ack, IActorRef sender) => Ack(ack, sender);
 
     /// <inheritdoc />
     public void Subscribed(object? ack, IActorRef sender) => Ack(ack, sender);

@@ -1,3 +1,4 @@
+using ActorSocket.Protocol.PubSub;
 using Akka.Actor;
 
 namespace ActorSocket.Actors.Topics;
@@ -37,7 +38,37 @@ public static class Topic
     /// subscriber receives every message on its own.
     /// </param>
     /// <param name="Format">How the subscriber wants each message as a WebSocket frame, or null for the message itself.</param>
-    public sealed record Subscribe(string Name, IActorRef Subscriber, object? Ack = null, bool AcceptsBatches = false, TopicFrameFormat? Format = null) : ICommand;
+    /// <param name="Since">
+    /// On a topic with history: the last position the subscriber saw. The messages after it are
+    /// replayed before any newer one when the stream still has all of them, else none
+    /// (<see cref="Subscribed.Recovered"/> says which). Refused on a topic without history.
+    /// </param>
+    /// <remarks>On a topic with history the acknowledgement arrives wrapped in a <see cref="Subscribed"/>, before any message.</remarks>
+    public sealed record Subscribe(string Name, IActorRef Subscriber, object? Ack = null, bool AcceptsBatches = false, TopicFrameFormat? Format = null, PubSubPosition? Since = null) : ICommand;
+
+    /// <summary>
+    /// The acknowledgement of a subscribe to a topic with history: the stream's position when the
+    /// subscription took effect, and whether the messages after the subscriber's <c>Since</c> follow.
+    /// </summary>
+    /// <param name="Ack">The acknowledgement the subscribe carried.</param>
+    /// <param name="Position">The stream's epoch and the offset of its last message (0 when none).</param>
+    /// <param name="Recovered">With <c>Since</c>: true when the missed messages follow, false when none will; null without.</param>
+    public sealed record Subscribed(object? Ack, PubSubPosition Position, bool? Recovered);
+
+    /// <summary>Reads the history of a topic with history; answered with <see cref="HistoryRead"/>.</summary>
+    /// <param name="Name">The topic.</param>
+    /// <param name="Limit">The most messages wanted (-1: all kept; 0: only the position).</param>
+    /// <param name="Since">When given, the messages after this position (the oldest first), or none when they are not all kept.</param>
+    /// <param name="Ack">Carried back in the answer.</param>
+    public sealed record History(string Name, int Limit = -1, PubSubPosition? Since = null, object? Ack = null) : ICommand;
+
+    /// <summary>The answer to <see cref="History"/>.</summary>
+    /// <param name="Ack">The acknowledgement the request carried.</param>
+    /// <param name="Topic">The topic.</param>
+    /// <param name="Position">The stream's epoch and the offset of its last message.</param>
+    /// <param name="Recovered">With <c>Since</c>: whether every message after it was kept; null without.</param>
+    /// <param name="Messages">The messages, oldest first, each with its <see cref="TopicMessage.Offset"/>.</param>
+    public sealed record HistoryRead(object? Ack, string Topic, PubSubPosition Position, bool? Recovered, IReadOnlyList<TopicMessage> Messages);
 
     /// <summary>Removes <paramref name="Subscriber"/> from topic <paramref name="Name"/>.</summary>
     /// <param name="Name">The topic.</param>

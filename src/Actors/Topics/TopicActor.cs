@@ -1,4 +1,5 @@
 using ActorSocket.Actors.Metrics;
+using ActorSocket.Protocol.PubSub;
 using Akka.Actor;
 
 namespace ActorSocket.Actors.Topics;
@@ -9,6 +10,9 @@ namespace ActorSocket.Actors.Topics;
 /// to stop it; the registry's handshake makes a subscribe racing with that stop safe. What lies
 /// beyond this node's subscribers is its <see cref="ITopicReach"/>: nothing on one node
 /// (<see cref="LocalReach"/>), the other nodes in a cluster (<see cref="ClusterReach"/>).
+/// In a namespace with history it is also the topic's single writer: it gives each publish the next
+/// offset, keeps it in the <see cref="TopicHistory"/>, replays what a subscriber missed before any
+/// newer message, and does not stop while its history still holds messages.
 /// </summary>
 internal sealed class TopicActor : UntypedActor, IWithTimers
 {
@@ -19,13 +23,19 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     private Group[] _groups = [];
 
     private readonly ITopicReach _reach;
+    private readonly TopicHistory? _history;
+    private bool _expiryScheduled;
 
-    public TopicActor(string name, TimeSpan idleTimeout, ServerMetrics metrics, TopicScope scope)
+    public TopicActor(string name, TimeSpan idleTimeout, ServerMetrics metrics, TopicScope scope, NamespaceSettings? space = null, HistoryBudget? budget = null)
     {
         _name = name;
         _idleTimeout = idleTimeout;
         _metrics = metrics;
         _reach = scope.ReachFor(this, Context, name);
+        if (space is { HasHistory: true } && budget is not null)
+        {
+            _history = new TopicHistory(space, budget);
+        }
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -33,8 +43,13 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     /// <summary>How many subscribers this node has for the topic.</summary>
     internal int SubscriberCount => _subscribers.Count;
 
-    public static Props Props(string name, TimeSpan idleTimeout, ServerMetrics metrics, TopicScope scope) =>
-        Akka.Actor.Props.Create(() => new TopicActor(name, idleTimeout, metrics, scope));
+    public static Props Props(string name, TimeSpan idleTimeout, ServerMetrics metrics, TopicScope scope, NamespaceSettings? space = null, HistoryBudget? budget = null) =>
+        Akka.Actor.Props.Create(() => new TopicActor(name, idleTimeout, metrics, scope, space, budget));
+
+    /// <summary>Nothing to keep this topic for: no subscriber here and no message in its history.</summary>
+    private bool IsIdle => _subscribers.Count == 0 && (_history is null || _history.Count == 0);
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
 
     /// <summary>Registry to topic: stop if still empty, else answer <see cref="StillActive"/>.</summary>
     internal sealed class StopIfIdle
@@ -53,10 +68,17 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         public static readonly IdleTick Instance = new();
     }
 
+    /// <summary>The oldest kept message's time to live is over.</summary>
+    private sealed class ExpiryTick
+    {
+        public static readonly ExpiryTick Instance = new();
+    }
+
     protected override void PreStart() => StartIdleTimer();
 
     protected override void PostStop()
     {
+        _history?.Clear(); // its bytes go back to the node's budget
         _metrics.Subscriptions.Dec(_subscribers.Count);
         _reach.Stopped(); // a pending batch goes to the cluster: nothing published is left behind
     }
@@ -66,9 +88,25 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         switch (message)
         {
             case Topic.Publish publish:
-                Deliver(publish.Message);
-                _reach.Published(publish, Sender);
+                TopicMessage published = publish.Message;
+                if (_history is not null)
+                {
+                    published = _history.Append(published, Now);
+                    ScheduleExpiry();
+                }
 
+                Deliver(published);
+                _reach.Published(published, publish.Ack, Sender);
+
+                break;
+            case Topic.Subscribe { Since: not null } when _history is null:
+                Sender.Tell(new TopicRefused(((Topic.Subscribe)message).Ack, PubSubError.BadRequest, "topic " + _name + " keeps no history: since is not allowed"));
+                break;
+            case Topic.History when _history is null:
+                Sender.Tell(new TopicRefused(((Topic.History)message).Ack, PubSubError.BadRequest, "topic " + _name + " keeps no history"));
+                break;
+            case Topic.History request:
+                ReadHistory(request);
                 break;
             case Topic.Subscribe subscribe:
                 var subscription = new Subscription(subscribe.AcceptsBatches, subscribe.Format);
@@ -88,7 +126,14 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                     Changed();
                 }
 
-                _reach.Subscribed(subscribe.Ack, Sender);
+                if (_history is null)
+                {
+                    _reach.Subscribed(subscribe.Ack, Sender);
+                }
+                else
+                {
+                    SubscribeWithHistory(subscribe, subscription);
+                }
 
                 break;
             case Topic.Unsubscribe unsubscribe:
@@ -99,14 +144,24 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                 Remove(terminated.ActorRef);
                 break;
             case IdleTick:
-                if (_subscribers.Count == 0)
+                if (IsIdle)
                 {
                     Context.Parent.Tell(new Idle(_name));
                 }
 
                 break;
+            case ExpiryTick:
+                _expiryScheduled = false;
+                _history!.Expire(Now);
+                ScheduleExpiry();
+                if (IsIdle)
+                {
+                    StartIdleTimer(); // the history ran out while nobody listened: the topic may go
+                }
+
+                break;
             case StopIfIdle:
-                if (_subscribers.Count == 0)
+                if (IsIdle)
                 {
                     // PostStop hands a pending batch to the cluster: nothing published is left behind.
                     Context.Stop(Self);
@@ -201,6 +256,80 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         _metrics.Deliveries.Inc(delivered);
     }
 
+    private void SubscribeWithHistory(Topic.Subscribe subscribe, Subscription subscription)
+    {
+        TopicHistory history = _history!;
+        history.Expire(Now);
+        List<TopicMessage>? missed = subscribe.Since is { } since ? history.After(since) : null;
+        bool? recovered = subscribe.Since is null ? null : missed is not null;
+        if (recovered is { } result)
+        {
+            _metrics.Recoveries.WithLabels(result ? "recovered" : "not_recovered").Inc();
+        }
+
+        // The acknowledgement first, then what was missed, then (later messages) the live stream:
+        // this actor is the stream's only writer, so nothing can come between them.
+        _reach.Subscribed(subscribe.Ack is null ? null : new Topic.Subscribed(subscribe.Ack, history.Position, recovered), Sender);
+        if (missed is { Count: > 0 })
+        {
+            Replay(subscribe.Subscriber, subscription, missed);
+        }
+    }
+
+    private void ReadHistory(Topic.History request)
+    {
+        TopicHistory history = _history!;
+        history.Expire(Now);
+        if (request.Since is { } since)
+        {
+            List<TopicMessage>? after = history.After(since, request.Limit);
+            Sender.Tell(new Topic.HistoryRead(request.Ack, _name, history.Position, after is not null, after ?? []));
+        }
+        else
+        {
+            Sender.Tell(new Topic.HistoryRead(request.Ack, _name, history.Position, null, history.Recent(request.Limit)));
+        }
+    }
+
+    /// <summary>Messages to one subscriber alone, the way it takes them.</summary>
+    private void Replay(IActorRef subscriber, Subscription subscription, List<TopicMessage> messages)
+    {
+        if (subscription.Format is not { } format)
+        {
+            if (subscription.Batches)
+            {
+                subscriber.Tell(new TopicMessages(messages), ActorRefs.NoSender);
+            }
+            else
+            {
+                messages.ForEach(message => subscriber.Tell(message, ActorRefs.NoSender));
+            }
+        }
+        else if (subscription.Batches)
+        {
+            subscriber.Tell(new Handlers.Connection.SendEncodedFrames([.. messages.Select(format.FrameFor)]), ActorRefs.NoSender);
+        }
+        else
+        {
+            messages.ForEach(message => subscriber.Tell(new Handlers.Connection.SendEncodedFrame(format.FrameFor(message)), ActorRefs.NoSender));
+        }
+
+        _metrics.Deliveries.Inc(messages.Count);
+    }
+
+    private void ScheduleExpiry()
+    {
+        if (_expiryScheduled || _history!.NextExpiry is not { } expiry)
+        {
+            return;
+        }
+
+        // At most once a second: reads expire precisely on their own; this only gives memory back.
+        TimeSpan delay = expiry - Now;
+        _expiryScheduled = true;
+        Timers.StartSingleTimer(nameof(ExpiryTick), ExpiryTick.Instance, delay < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay);
+    }
+
     private void Remove(IActorRef subscriber)
     {
         if (_subscribers.Remove(subscriber))
@@ -220,7 +349,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                 group.Key,
                 [.. group.Where(pair => !pair.Value.Batches).Select(pair => pair.Key)],
                 [.. group.Where(pair => pair.Value.Batches).Select(pair => pair.Key)]))];
-        if (_subscribers.Count == 0)
+        if (IsIdle)
         {
             StartIdleTimer();
         }

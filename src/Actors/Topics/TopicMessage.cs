@@ -51,6 +51,12 @@ public sealed class TopicMessage
     public TopicPayload Kind { get; }
 
     /// <summary>
+    /// The message's position in its topic's stream (1 for the first message, then +1 per message)
+    /// when the topic keeps a history; 0 on topics without history.
+    /// </summary>
+    public long Offset { get; private init; }
+
+    /// <summary>
     /// A JSON message, already encoded for <c>/pubsub</c> subscribers
     /// (<see cref="TopicFrameFormat.PubSub"/>): the payload is copied once, into that frame.
     /// </summary>
@@ -74,6 +80,27 @@ public sealed class TopicMessage
         };
     }
 
+    /// <summary>
+    /// This message at <paramref name="offset"/> of its topic's stream: a new message with the same
+    /// payload, its <c>/pubsub</c> frame (which names the offset) encoded once here.
+    /// </summary>
+    internal TopicMessage Sequenced(long offset)
+    {
+        if (Kind != TopicPayload.Json)
+        {
+            return new TopicMessage(Topic, Data, Kind) { Offset = offset };
+        }
+
+        ReadOnlySpan<byte> json = Data.Span;
+        byte[] frame = PubSubCodec.EncodeMessageFrame(PubSubCodec.EncodeTopic(Topic), json, offset);
+        return new TopicMessage(Topic, frame.AsMemory(frame.Length - 1 - json.Length, json.Length))
+        {
+            Offset = offset,
+            _encodedBy = TopicFrameFormat.PubSub,
+            _encoded = frame,
+        };
+    }
+
     /// <summary>The frame of <paramref name="format"/> for this message, if it was encoded when the message was made.</summary>
     internal byte[]? EncodedFor(TopicFrameFormat format) => ReferenceEquals(_encodedBy, format) ? _encoded : null;
 }
@@ -91,6 +118,15 @@ public abstract class TopicFrameFormat
     /// <summary>The payload as it is: a text frame for JSON and text, a binary frame for bytes.</summary>
     public static readonly TopicFrameFormat Raw = new RawFormat();
 
+    /// <summary>The payload as a JSON value, as the <c>/pubsub</c> envelope carries it: JSON as it is, text as a string, bytes as base64.</summary>
+    internal static ReadOnlyMemory<byte> JsonOf(TopicMessage message) =>
+        message.Kind switch
+        {
+            TopicPayload.Json => message.Data,
+            TopicPayload.Text => JsonSerializer.SerializeToUtf8Bytes(System.Text.Encoding.UTF8.GetString(message.Data.Span)),
+            _ => JsonSerializer.SerializeToUtf8Bytes(message.Data.ToArray()), // byte[] serializes as base64
+        };
+
     /// <summary>The frame for <paramref name="message"/>, reusing one made with the message when there is one.</summary>
     public byte[] FrameFor(TopicMessage message) => message.EncodedFor(this) ?? Encode(message);
 
@@ -105,7 +141,7 @@ public abstract class TopicFrameFormat
             byte[] topic = PubSubCodec.EncodeTopic(message.Topic);
             if (message.Kind == TopicPayload.Json)
             {
-                return PubSubCodec.EncodeMessageFrame(topic, message.Data.Span);
+                return PubSubCodec.EncodeMessageFrame(topic, message.Data.Span, message.Offset);
             }
 
             // Text and bytes travel as a JSON string in the envelope.
@@ -122,7 +158,7 @@ public abstract class TopicFrameFormat
                 }
             }
 
-            return PubSubCodec.EncodeMessageFrame(topic, json.WrittenSpan);
+            return PubSubCodec.EncodeMessageFrame(topic, json.WrittenSpan, message.Offset);
         }
     }
 

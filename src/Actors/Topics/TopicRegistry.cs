@@ -28,6 +28,7 @@ internal sealed class TopicRegistry : UntypedActor
     private readonly Dictionary<string, IActorRef> _topics = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<(Topic.ICommand Command, IActorRef Sender)>> _held = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _names = [];
+    private readonly HistoryBudget _budget;
     private long _generation;
 
     /// <summary>Creates the registry.</summary>
@@ -39,6 +40,7 @@ internal sealed class TopicRegistry : UntypedActor
         _settings = settings;
         _metrics = metrics;
         _scope = cluster is null ? TopicScope.Local : TopicScope.Cluster(cluster);
+        _budget = new HistoryBudget(settings.HistoryMaxBytes, metrics);
     }
 
     /// <summary>Props for the registry.</summary>
@@ -128,12 +130,20 @@ internal sealed class TopicRegistry : UntypedActor
 
         switch (command)
         {
-            case Topic.Subscribe or Topic.Publish when _topics.Count >= _settings.MaxTopics:
+            case Topic.Subscribe or Topic.Publish or Topic.History when _topics.Count >= _settings.MaxTopics:
                 // Names are the clients' to make up: the number of topic actors is not.
-                sender.Tell(new TopicRefused(command is Topic.Subscribe s ? s.Ack : ((Topic.Publish)command).Ack, PubSubError.Unavailable, "this node holds its maximum of " + _settings.MaxTopics + " topics; retry later"));
+                object? refusedAck = command switch
+                {
+                    Topic.Subscribe s => s.Ack,
+                    Topic.History h => h.Ack,
+                    _ => ((Topic.Publish)command).Ack,
+                };
+                sender.Tell(new TopicRefused(refusedAck, PubSubError.Unavailable, "this node holds its maximum of " + _settings.MaxTopics + " topics; retry later"));
                 break;
             case Topic.Subscribe:
-            case Topic.Publish when _scope.PublishesBeyondThisNode:
+            case Topic.History:
+            case Topic.Publish when _scope.PublishesBeyondThisNode || _settings.Namespaces.For(command.Name).HasHistory:
+                // A topic with history keeps what is published even while nobody listens.
                 Start(command.Name).Tell(command, sender);
                 break;
             case Topic.Publish { Ack: { } ack }:
@@ -148,7 +158,7 @@ internal sealed class TopicRegistry : UntypedActor
     private IActorRef Start(string name)
     {
         // Topic names are arbitrary strings; actor names are not: number them instead.
-        Props props = TopicActor.Props(name, _settings.IdleTimeout, _metrics, _scope);
+        Props props = TopicActor.Props(name, _settings.IdleTimeout, _metrics, _scope, _settings.Namespaces.For(name), _budget);
         ++_generation;
         if (_settings.Dispatchers.Count > 0)
         {

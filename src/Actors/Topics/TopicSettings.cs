@@ -25,4 +25,14 @@ internal sealed record TopicSettings
     /// on one loop for its life); empty: Akka's default dispatcher.
     /// </summary>
     public IReadOnlyList<string> Dispatchers { get; init; } = [];
+
+    /// <summary>The namespaces: which topics keep a history, and how much.</summary>
+    public NamespaceTable Namespaces { get; init; } = NamespaceTable.None;
+
+    /// <summary>
+    /// Bytes all topic histories of a node may hold together (payloads and per-message overhead).
+    /// 256 MiB: a tenth of a small 2-4 GiB node; 2,500 rooms with a full default history of
+    /// 100 messages of 1 KiB. Past it a topic gives up its own oldest messages to keep a new one.
+    /// </summary>
+    public long HistoryMaxBytes { get; init; } = 256L * 1024 * 1024;
 }

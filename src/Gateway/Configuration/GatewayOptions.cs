@@ -177,6 +177,8 @@ internal sealed record GatewayOptions
             PerAddressExempt = ValidNetworks(c.GetStringList("per-address-exempt", []).ToList(), "per-address-exempt"),
         };
 
+        ActorSocket.Actors.Topics.NamespaceTable namespaces = NamespaceOptions.From(c);
+
         var routes = new List<RouteOptions>();
         Config? routesConfig = c.GetConfig("routes");
         if (routesConfig is not null && !routesConfig.IsEmpty)
@@ -227,6 +229,8 @@ internal sealed record GatewayOptions
             Routes = routes,
             PubSub = new ActorSocket.Actors.Handlers.PubSubSettings
             {
+                Namespaces = namespaces,
+                MaxHistoryReplyBytes = Range(c.GetInt("pubsub.max-history-reply-bytes", 921600), 1024, int.MaxValue, "pubsub.max-history-reply-bytes"),
                 MaxTopicsPerConnection = Range(c.GetInt("pubsub.max-topics-per-connection"), 1, 1_000_000, "pubsub.max-topics-per-connection"),
                 Limits = new ActorSocket.Protocol.PubSub.PubSubLimits
                 {
@@ -239,6 +243,8 @@ internal sealed record GatewayOptions
                 IdleTimeout = Positive(c.GetTimeSpan("pubsub.topic-idle-timeout"), "pubsub.topic-idle-timeout"),
                 MaxTopics = Range(c.GetInt("pubsub.max-topics"), 1, int.MaxValue, "pubsub.max-topics"),
                 MaxSubscriptions = Range(c.GetInt("pubsub.max-subscriptions"), 1, int.MaxValue, "pubsub.max-subscriptions"),
+                Namespaces = namespaces,
+                HistoryMaxBytes = PositiveBytes(c, "pubsub.history-max-bytes", 256L * 1024 * 1024),
             },
             Cluster = ClusterOptions.From(c),
             TrustedProxies = c.GetStringList("trusted-proxies", []).ToList(),
@@ -265,6 +271,12 @@ internal sealed record GatewayOptions
         }
 
         return map;
+    }
+
+    private static long PositiveBytes(Config c, string key, long fallback)
+    {
+        long? value = c.HasPath(key) ? c.GetByteSize(key) : fallback;
+        return value is > 0 ? value.Value : throw new ConfigurationException($"actorsocket.{key} must be a positive size.");
     }
 
     private static int Range(int value, int min, int max, string key) =>

@@ -32,6 +32,9 @@ public static class PubSubCodec
         string? topic = null;
         bool topicIsString = false, hasTopic = false, idInvalid = false;
         ReadOnlyMemory<byte> data = default;
+        bool hasSince = false, sinceValid = false, hasLimit = false, limitValid = false;
+        string? sinceEpoch = null;
+        long sinceOffset = 0, limit = -1;
         try
         {
             var reader = new Utf8JsonReader(span, ReaderOptions);
@@ -74,6 +77,19 @@ public static class PubSubCodec
                     int start = (int)reader.TokenStartIndex;
                     reader.Skip();
                     data = json[start..(int)reader.BytesConsumed];
+                }
+                else if (reader.ValueTextEquals("since"u8))
+                {
+                    reader.Read();
+                    hasSince = true;
+                    sinceValid = TryReadSince(ref reader, out sinceEpoch, out sinceOffset);
+                }
+                else if (reader.ValueTextEquals("limit"u8))
+                {
+                    reader.Read();
+                    hasLimit = true;
+                    limitValid = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out limit) && limit is >= 0 and <= MaxPosition;
+                    reader.Skip();
                 }
                 else
                 {
@@ -120,6 +136,9 @@ public static class PubSubCodec
             case "publish":
                 kind = PubSubOp.Publish;
                 break;
+            case "history":
+                kind = PubSubOp.History;
+                break;
             case null:
                 error = new PubSubError(PubSubError.BadRequest, "op must be a string", id);
                 return false;
@@ -155,9 +174,82 @@ public static class PubSubCodec
             }
         }
 
-        request = new PubSubRequest(kind, topic, data, id);
+        if (kind is PubSubOp.Subscribe or PubSubOp.History)
+        {
+            if (hasSince && !sinceValid)
+            {
+                error = new PubSubError(PubSubError.BadRequest, "since must be an object with a string epoch and an integer offset in 0..2^53", id);
+                return false;
+            }
+
+            if (kind == PubSubOp.History && hasLimit && !limitValid)
+            {
+                error = new PubSubError(PubSubError.BadRequest, "limit must be an integer in 0..2^53", id);
+                return false;
+            }
+        }
+        else
+        {
+            hasSince = false;
+        }
+
+        request = new PubSubRequest(kind, topic, data, id)
+        {
+            Since = hasSince ? new PubSubPosition(sinceEpoch!, sinceOffset) : null,
+            Limit = kind == PubSubOp.History && hasLimit ? (int)Math.Min(limit, int.MaxValue) : -1,
+        };
         error = default;
         return true;
+    }
+
+    /// <summary>The largest offset or limit a request may name: 2^53, the largest integer every JSON client can hold exactly.</summary>
+    public const long MaxPosition = 1L << 53;
+
+    private static bool TryReadSince(ref Utf8JsonReader reader, out string? epoch, out long offset)
+    {
+        epoch = null;
+        offset = -1;
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return false;
+        }
+
+        bool valid = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("epoch"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    epoch = reader.GetString();
+                }
+                else
+                {
+                    valid = false;
+                }
+
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("offset"u8))
+            {
+                reader.Read();
+                if (!(reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out offset) && offset is >= 0 and <= MaxPosition))
+                {
+                    valid = false;
+                }
+
+                reader.Skip();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return valid && epoch is not null && offset >= 0;
     }
 
     /// <summary>
@@ -173,13 +265,38 @@ public static class PubSubCodec
     /// </summary>
     /// <param name="encodedTopic">The topic from <see cref="EncodeTopic"/>.</param>
     /// <param name="data">The published value as raw JSON, exactly as it arrived.</param>
-    public static byte[] EncodeMessageFrame(ReadOnlySpan<byte> encodedTopic, ReadOnlySpan<byte> data)
+    public static byte[] EncodeMessageFrame(ReadOnlySpan<byte> encodedTopic, ReadOnlySpan<byte> data) => EncodeMessageFrame(encodedTopic, data, 0);
+
+    /// <summary>
+    /// As <see cref="EncodeMessageFrame(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> for a message of a
+    /// topic with history: <c>{"op":"message","topic":T,"offset":N,"data":D}</c>; an
+    /// <paramref name="offset"/> of 0 (no history) leaves the offset out.
+    /// </summary>
+    /// <param name="encodedTopic">The topic from <see cref="EncodeTopic"/>.</param>
+    /// <param name="data">The published value as raw JSON, exactly as it arrived.</param>
+    /// <param name="offset">The message's offset in its topic's stream, or 0.</param>
+    public static byte[] EncodeMessageFrame(ReadOnlySpan<byte> encodedTopic, ReadOnlySpan<byte> data, long offset)
     {
-        int length = MessagePrefix.Length + encodedTopic.Length + DataPrefix.Length + data.Length + 1;
+        Span<byte> offsetText = stackalloc byte[32];
+        int offsetLength = 0;
+        if (offset > 0)
+        {
+            OffsetPrefix.CopyTo(offsetText);
+            offset.TryFormat(offsetText[OffsetPrefix.Length..], out int digits, default, System.Globalization.CultureInfo.InvariantCulture);
+            offsetLength = OffsetPrefix.Length + digits;
+        }
+
+        int length = MessagePrefix.Length + encodedTopic.Length + offsetLength + DataPrefix.Length + data.Length + 1;
         int header = FrameWriter.HeaderLength(length, masked: false);
         byte[] frame = new byte[header + length];
         FrameWriter.WriteHeader(frame, Opcode.Text, fin: true, rsv1: false, length, maskKey: null);
-        WriteMessage(frame.AsSpan(header), encodedTopic, data);
+        var writer = new SpanWriter(frame.AsSpan(header));
+        writer.Write(MessagePrefix);
+        writer.Write(encodedTopic);
+        writer.Write(offsetText[..offsetLength]);
+        writer.Write(DataPrefix);
+        writer.Write(data);
+        writer.Write("}"u8);
         return frame;
     }
 
@@ -193,6 +310,94 @@ public static class PubSubCodec
         writer.Write(id);
         writer.Write("}"u8);
         return payload;
+    }
+
+    /// <summary>
+    /// The payload of the answer to a subscribe on a topic with history:
+    /// <c>{"op":"ack","id":ID,"epoch":E,"offset":N,"recovered":R}</c>, without <c>id</c> when the
+    /// client gave none and without <c>recovered</c> when it did not ask to recover.
+    /// </summary>
+    /// <param name="id">The request's raw id JSON, or empty.</param>
+    /// <param name="position">The stream's epoch and its last offset (0 when it has no message yet).</param>
+    /// <param name="recovered">Whether the missed messages follow; null when no <c>since</c> was given.</param>
+    public static byte[] EncodePositionAck(ReadOnlySpan<byte> id, PubSubPosition position, bool? recovered)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 + id.Length + position.Epoch.Length);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("op"u8, "ack"u8);
+            WriteId(writer, id);
+            WritePosition(writer, position, recovered);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// The payload of a history answer:
+    /// <c>{"op":"history","id":ID,"topic":T,"epoch":E,"offset":N,"recovered":R,"messages":[{"offset":O,"data":D},...]}</c>.
+    /// </summary>
+    /// <param name="id">The request's raw id JSON, or empty.</param>
+    /// <param name="topic">The topic.</param>
+    /// <param name="position">The stream's epoch and its last offset.</param>
+    /// <param name="recovered">With <c>since</c>: whether every message after it was kept; null without.</param>
+    /// <param name="messages">The messages, oldest first: each offset with its data as raw JSON.</param>
+    public static byte[] EncodeHistory(ReadOnlySpan<byte> id, string topic, PubSubPosition position, bool? recovered, IReadOnlyList<(long Offset, ReadOnlyMemory<byte> Json)> messages)
+    {
+        int size = 128 + id.Length + topic.Length * 2;
+        foreach ((_, ReadOnlyMemory<byte> json) in messages)
+        {
+            size += json.Length + 32;
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(size);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("op"u8, "history"u8);
+            WriteId(writer, id);
+            writer.WriteString("topic"u8, topic);
+            WritePosition(writer, position, recovered);
+            writer.WriteStartArray("messages"u8);
+            foreach ((long offset, ReadOnlyMemory<byte> json) in messages)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("offset"u8, offset);
+                writer.WritePropertyName("data"u8);
+                writer.WriteRawValue(json.Span, skipInputValidation: true); // relayed as it was published
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    // Strings as they are, beyond what JSON requires escaping (as EncodeTopic); no indentation; depth
+    // of a relayed value already checked by the parser.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    private static void WriteId(Utf8JsonWriter writer, ReadOnlySpan<byte> id)
+    {
+        if (!id.IsEmpty)
+        {
+            writer.WritePropertyName("id"u8);
+            writer.WriteRawValue(id, skipInputValidation: true);
+        }
+    }
+
+    private static void WritePosition(Utf8JsonWriter writer, PubSubPosition position, bool? recovered)
+    {
+        writer.WriteString("epoch"u8, position.Epoch);
+        writer.WriteNumber("offset"u8, position.Offset);
+        if (recovered is { } value)
+        {
+            writer.WriteBoolean("recovered"u8, value);
+        }
     }
 
     /// <summary>The payload <c>{"op":"error","id":ID,"code":C,"message":M}</c> (no id when it is empty).</summary>
@@ -224,22 +429,14 @@ public static class PubSubCodec
 
     private static ReadOnlySpan<byte> DataPrefix => ",\"data\":"u8;
 
-    private static void WriteMessage(Span<byte> destination, ReadOnlySpan<byte> encodedTopic, ReadOnlySpan<byte> data)
-    {
-        var writer = new SpanWriter(destination);
-        writer.Write(MessagePrefix);
-        writer.Write(encodedTopic);
-        writer.Write(DataPrefix);
-        writer.Write(data);
-        writer.Write("}"u8);
-    }
+    private static ReadOnlySpan<byte> OffsetPrefix => ",\"offset\":"u8;
 
     private ref struct SpanWriter(Span<byte> destination)
     {
         private readonly Span<byte> _destination = destination;
         private int _position;
 
-        public void Write(ReadOnlySpan<byte> bytes)
+        public void Write(scoped ReadOnlySpan<byte> bytes)
         {
             bytes.CopyTo(_destination[_position..]);
             _position += bytes.Length;

@@ -1,7 +1,7 @@
 namespace ActorSocket.Protocol.PubSub;
 
 /// <summary>Why a <c>/pubsub</c> request was refused: the fields of the <c>error</c> reply.</summary>
-/// <param name="Code"><c>bad_request</c>, <c>forbidden</c>, <c>too_large</c> or <c>unavailable</c>.</param>
+/// <param name="Code"><c>bad_request</c>, <c>forbidden</c>, <c>unauthorized</c>, <c>too_large</c> or <c>unavailable</c>.</param>
 /// <param name="Message">A short human-readable explanation.</param>
 /// <param name="Id">The request's raw <c>id</c> JSON when it could be read; empty otherwise.</param>
 public readonly record struct PubSubError(string Code, string Message, ReadOnlyMemory<byte> Id)
@@ -14,6 +14,9 @@ public readonly record struct PubSubError(string Code, string Message, ReadOnlyM
 
     /// <summary>The request exceeds a configured size limit.</summary>
     public const string TooLarge = "too_large";
+
+    /// <summary>The namespace's rule needs an identity and the connection has none.</summary>
+    public const string Unauthorized = "unauthorized";
 
     /// <summary>The server cannot take the request now (a server-wide limit is reached); retry later.</summary>
     public const string Unavailable = "unavailable";

@@ -11,4 +11,7 @@ public enum PubSubOp
 
     /// <summary><c>{"op":"publish","topic":...,"data":...}</c></summary>
     Publish,
+
+    /// <summary><c>{"op":"history","topic":...,"limit":N,"since":{...}}</c>: the kept messages of a topic with history.</summary>
+    History,
 }

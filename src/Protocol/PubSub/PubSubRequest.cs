@@ -30,4 +30,15 @@ public readonly struct PubSubRequest
 
     /// <summary>Whether the client asked for an ack.</summary>
     public bool HasId => !Id.IsEmpty;
+
+    /// <summary>For a subscribe or history request, the position the client has seen (<c>since</c>); null when absent.</summary>
+    public PubSubPosition? Since { get; init; }
+
+    /// <summary>For a history request, the most messages wanted; -1 when absent (all kept).</summary>
+    public int Limit { get; init; }
 }
+
+/// <summary>A position in a topic's stream as a client names it: the stream's epoch and an offset in it.</summary>
+/// <param name="Epoch">The epoch the client saw (any string; one that does not match is simply not recovered).</param>
+/// <param name="Offset">The last offset the client received, 0..2^53.</param>
+public readonly record struct PubSubPosition(string Epoch, long Offset);
