@@ -1,7 +1,7 @@
 namespace ActorSocket.Actors.Topics;
 
 /// <summary>Who may do something on a namespace's topics.</summary>
-public enum Permission
+internal enum Permission
 {
     /// <summary>Every connection, with or without an identity.</summary>
     Anyone,
@@ -17,7 +17,7 @@ public enum Permission
 }
 
 /// <summary>What happens to a subscriber that does not keep up with a namespace's topics.</summary>
-public enum SlowConsumerPolicy
+internal enum SlowConsumerPolicy
 {
     /// <summary>The connection is closed with 1008 <c>slow consumer</c> (version 1).</summary>
     Close,
