@@ -5,6 +5,7 @@ using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Connections;
 using ActorSocket.Actors.Handlers;
 using ActorSocket.Actors.Metrics;
+using ActorSocket.Actors.Topics;
 using ActorSocket.Actors.Transport;
 using ActorSocket.Gateway.Configuration;
 using ActorSocket.Protocol.Http;
@@ -28,16 +29,20 @@ public sealed class ActorSocketServer : IAsyncDisposable
     private Task? _acceptLoop;
     private IActorRef? _supervisor;
     private IActorRef? _topics;
+    private readonly HistoryBudget? _budget;
+    private readonly IActorRef? _owners;
     private volatile bool _shuttingDown;
 
     /// <summary>Creates a server that is not listening yet.</summary>
-    internal ActorSocketServer(GatewayOptions options, ActorSystem system, ILoggerFactory loggerFactory)
+    internal ActorSocketServer(GatewayOptions options, ActorSystem system, ILoggerFactory loggerFactory, ServerMetrics? metrics = null, HistoryBudget? budget = null, IActorRef? owners = null)
     {
+        _budget = budget;
+        _owners = owners;
         _options = options;
         _system = system;
         _logger = loggerFactory.CreateLogger("ActorSocket.Gateway");
         ConnectionLogger = loggerFactory.CreateLogger("ActorSocket.Connections");
-        Metrics = new ServerMetrics();
+        Metrics = metrics ?? new ServerMetrics();
     }
 
     /// <summary>Where the server listens, once started.</summary>
@@ -68,7 +73,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
     {
         X509Certificate2? certificate = LoadCertificate();
         ClusterBridge? cluster = StartCluster();
-        _topics = _system.ActorOf(ActorSocket.Actors.Topics.TopicRegistry.Props(_options.Topics, Metrics, cluster), "topics");
+        _topics = _system.ActorOf(ActorSocket.Actors.Topics.TopicRegistry.Props(_options.Topics, Metrics, cluster, _budget), "topics");
         var routes = new RouteTable(BuildRoutes().Concat(extraRoutes ?? []));
         var context = new ServerContext(
             _options.Connection,
@@ -161,7 +166,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
         }
 
         var cluster = Akka.Cluster.Cluster.Get(_system);
-        var bridge = new ClusterBridge(_system, _options.Cluster.Topics, Metrics);
+        var bridge = new ClusterBridge(_system, _options.Cluster.Topics, Metrics, _owners);
         _system.ActorOf(ClusterMonitor.Props(Metrics), "cluster-monitor");
         if (_options.Cluster.SeedNodes.Count == 0)
         {

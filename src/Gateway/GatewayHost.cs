@@ -1,11 +1,16 @@
+using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Handlers;
+using ActorSocket.Actors.Metrics;
+using ActorSocket.Actors.Topics;
 using ActorSocket.Gateway.Configuration;
 using ActorSocket.Gateway.Logging;
+using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serilog;
+using ClusterOptions = ActorSocket.Gateway.Configuration.ClusterOptions;
 
 namespace ActorSocket.Gateway;
 
@@ -49,8 +54,28 @@ public static class GatewayHost
         configure?.Invoke(routes);
         services.AddSingleton(options);
         services.AddSingleton(routes);
+        var metrics = new ServerMetrics();
+        var budget = new HistoryBudget(options.Topics.HistoryMaxBytes, metrics);
+        services.AddSingleton(metrics);
+        services.AddSingleton(budget);
         services.AddAkka(ClusterOptions.SystemName, (akka, provider) =>
         {
+            if (options.Cluster.Enabled)
+            {
+                // One owner per topic with history, placed by Akka.Cluster.Sharding. Owners passivate
+                // themselves (never while they hold history); shards move only when their node goes.
+                akka.WithShardRegion<TopicOwnerRegion>(
+                    TopicOwnerRegion.TypeName,
+                    TopicOwner.PropsFactory(options.Topics.Namespaces, budget, metrics, options.Topics.IdleTimeout),
+                    new OwnerMessageExtractor(),
+                    new ShardOptions
+                    {
+                        RememberEntities = false,
+                        ShouldPassivateIdleEntities = false,
+                        HandOffStopMessage = OwnerStop.Instance,
+                    });
+            }
+
             // Explicit akka.* keys win over what actorsocket.cluster stands for.
             akka.AddHocon(config.WithFallback(options.Cluster.ToAkkaConfig()).WithFallback(options.EventLoopConfig()), HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>

@@ -1,5 +1,9 @@
+using ActorSocket.Actors.Cluster;
+using ActorSocket.Actors.Metrics;
+using ActorSocket.Actors.Topics;
 using ActorSocket.Gateway.Configuration;
 using Akka.Actor;
+using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -25,13 +29,14 @@ internal sealed class GatewayService : IHostedService
     public ActorSocketServer? Server { get; private set; }
 
     /// <inheritdoc />
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var system = _services.GetRequiredService<ActorSystem>();
-        Server = new ActorSocketServer(_options, system, _services.GetRequiredService<ILoggerFactory>());
+        IActorRef? owners = _options.Cluster.Enabled ? await ActorRegistry.For(system).GetAsync<TopicOwnerRegion>(cancellationToken) : null;
+        Server = new ActorSocketServer(_options, system, _services.GetRequiredService<ILoggerFactory>(), _services.GetRequiredService<ServerMetrics>(), _services.GetRequiredService<HistoryBudget>(), owners);
         Server.Start(_routes.Routes.Select(route => route(system)).ToList());
         ActorSocketServer server = Server;
-        system.WhenTerminated.ContinueWith(
+        _ = system.WhenTerminated.ContinueWith(
             _ =>
             {
                 if (!server.IsShuttingDown)
@@ -47,7 +52,6 @@ internal sealed class GatewayService : IHostedService
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />

@@ -18,6 +18,13 @@ internal sealed record ClusterTopicSettings
     /// <summary>How often an unanswered confirmation is asked again. 200 ms: about one gossip round.</summary>
     public TimeSpan ConfirmRetry { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// Longest wait for a topic's owner to confirm a publish or answer a history read before the
+    /// client is answered <c>unavailable</c>. 30 s: a dead node is found, downed and its shards moved
+    /// in well under that; a publish meanwhile waits in the shard region rather than failing.
+    /// </summary>
+    public TimeSpan OwnerTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Most messages in one cross-node batch. 1000: a burst becomes a few remoting messages.</summary>
     public int BatchMaxMessages { get; init; } = 1000;
 
@@ -34,8 +41,13 @@ internal sealed class ClusterBridge
     private readonly Akka.Cluster.Cluster _cluster;
 
     /// <summary>Creates the bridge of <paramref name="system"/>, which must run with the cluster provider.</summary>
-    public ClusterBridge(ActorSystem system, ClusterTopicSettings settings, ServerMetrics metrics)
+    /// <param name="system">The actor system.</param>
+    /// <param name="settings">Confirmation and batching settings.</param>
+    /// <param name="metrics">Where cross-node traffic is counted.</param>
+    /// <param name="owners">The shard region of <see cref="TopicOwner"/>s, for topics with history; null when no namespace has history.</param>
+    public ClusterBridge(ActorSystem system, ClusterTopicSettings settings, ServerMetrics metrics, IActorRef? owners = null)
     {
+        Owners = owners;
         _cluster = Akka.Cluster.Cluster.Get(system);
         Mediator = DistributedPubSub.Get(system).Mediator;
         Settings = settings;
@@ -43,6 +55,9 @@ internal sealed class ClusterBridge
         NodeId = Random.Shared.NextInt64();
         SelfAddress = _cluster.SelfAddress.ToString();
     }
+
+    /// <summary>This node's shard region of topic owners (topics with history), or null.</summary>
+    public IActorRef? Owners { get; }
 
     /// <summary>The DistributedPubSub mediator of this node.</summary>
     public IActorRef Mediator { get; }

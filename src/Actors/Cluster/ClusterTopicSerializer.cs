@@ -20,6 +20,13 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
     private const string BatchManifest = "M";
     private const string RequestManifest = "Q";
     private const string EchoManifest = "E";
+    private const string JoinManifest = "J";
+    private const string JoinedManifest = "K";
+    private const string LeaveManifest = "L";
+    private const string PublishManifest = "P";
+    private const string AppendedManifest = "A";
+    private const string StreamManifest = "S";
+    private const string HistoryManifest = "H";
 
     /// <summary>Created by Akka from <c>akka.actor.serializers</c>.</summary>
     public ClusterTopicSerializer(ExtendedActorSystem system)
@@ -36,6 +43,13 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         TopicBatch => BatchManifest,
         ConfirmRequest => RequestManifest,
         ConfirmEcho => EchoManifest,
+        OwnerJoin => JoinManifest,
+        OwnerJoined => JoinedManifest,
+        OwnerLeave => LeaveManifest,
+        OwnerPublish => PublishManifest,
+        OwnerAppended => AppendedManifest,
+        OwnerMessages => StreamManifest,
+        OwnerHistory => HistoryManifest,
         _ => throw new ArgumentException("Cannot serialize " + o.GetType() + ".", nameof(o)),
     };
 
@@ -86,9 +100,188 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                     return bytes;
                 }
 
+            case IClusterTopicMessage owned:
+                return OwnerToBinary(owned);
+
             default:
                 throw new ArgumentException("Cannot serialize " + obj.GetType() + ".", nameof(obj));
         }
+    }
+
+    // The messages between a topic's owner and its followers. Each message of a stream carries its
+    // payload kind, its offset and its bytes; actor references travel as their serialized paths.
+    private byte[] OwnerToBinary(IClusterTopicMessage message)
+    {
+        var writer = new GrowingWriter();
+        switch (message)
+        {
+            case OwnerJoin join:
+                writer.String(join.Topic);
+                writer.String(Akka.Serialization.Serialization.SerializedActorPath(join.Follower));
+                writer.Position(join.Since);
+                writer.Long(join.Correlation);
+                writer.Byte(join.Rejoin ? (byte)1 : (byte)0);
+                break;
+            case OwnerJoined joined:
+                writer.String(joined.Topic);
+                writer.Long(joined.Correlation);
+                writer.Position(joined.Position);
+                writer.Byte(joined.Recovered switch { null => 0, false => 1, true => 2 });
+                writer.Messages(joined.Messages);
+                break;
+            case OwnerLeave leave:
+                writer.String(leave.Topic);
+                writer.String(Akka.Serialization.Serialization.SerializedActorPath(leave.Follower));
+                break;
+            case OwnerPublish publish:
+                writer.String(publish.Topic);
+                writer.Long(publish.Correlation);
+                writer.Messages([publish.Message]);
+                break;
+            case OwnerAppended appended:
+                writer.String(appended.Topic);
+                writer.VarInt((uint)appended.Correlations.Count);
+                foreach (long correlation in appended.Correlations)
+                {
+                    writer.Long(correlation);
+                }
+
+                break;
+            case OwnerMessages stream:
+                writer.String(stream.Topic);
+                writer.String(stream.Epoch);
+                writer.Messages(stream.Messages);
+                break;
+            case OwnerHistory history:
+                writer.String(history.Topic);
+                writer.Long(history.Limit);
+                writer.Position(history.Since);
+                writer.Long(history.Correlation);
+                break;
+            default:
+                throw new ArgumentException("Cannot serialize " + message.GetType() + ".", nameof(message));
+        }
+
+        return writer.ToArray();
+    }
+
+    private object OwnerFromBinary(ref Reader reader, string manifest)
+    {
+        switch (manifest)
+        {
+            case JoinManifest:
+                return new OwnerJoin(reader.String(), Resolve(reader.String()), reader.Position(), reader.Long(), reader.Flag());
+            case JoinedManifest:
+                {
+                    string topic = reader.String();
+                    long correlation = reader.Long();
+                    PubSubPosition position = reader.Position() ?? throw new System.Runtime.Serialization.SerializationException("A join's answer without a position.");
+                    bool? recovered = reader.Tristate();
+                    return new OwnerJoined(topic, correlation, position, recovered, reader.Messages(topic));
+                }
+
+            case LeaveManifest:
+                return new OwnerLeave(reader.String(), Resolve(reader.String()));
+            case PublishManifest:
+                {
+                    string topic = reader.String();
+                    long correlation = reader.Long();
+                    IReadOnlyList<TopicMessage> messages = reader.Messages(topic, sequenced: false);
+                    return messages.Count == 1 ? new OwnerPublish(topic, messages[0], correlation) : throw new System.Runtime.Serialization.SerializationException("A publish of " + messages.Count + " messages.");
+                }
+
+            case AppendedManifest:
+                {
+                    string topic = reader.String();
+                    int count = reader.Count();
+                    var correlations = new long[count];
+                    for (int i = 0; i < count; i++)
+                    {
+                        correlations[i] = reader.Long();
+                    }
+
+                    return new OwnerAppended(topic, correlations);
+                }
+
+            case StreamManifest:
+                {
+                    string topic = reader.String();
+                    return new OwnerMessages(topic, reader.String(), reader.Messages(topic));
+                }
+
+            case HistoryManifest:
+                {
+                    string topic = reader.String();
+                    long limit = reader.Long();
+                    return new OwnerHistory(topic, (int)Math.Clamp(limit, -1, int.MaxValue), reader.Position(), reader.Long());
+                }
+
+            default:
+                throw new System.Runtime.Serialization.SerializationException("Unknown manifest " + manifest + " for " + nameof(ClusterTopicSerializer) + ".");
+        }
+    }
+
+    private IActorRef Resolve(string path) => system.Provider.ResolveActorRef(path);
+
+    /// <summary>A writer for messages whose size is not worth computing first.</summary>
+    private sealed class GrowingWriter
+    {
+        private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(256);
+
+        public void Byte(byte value)
+        {
+            _buffer.GetSpan(1)[0] = value;
+            _buffer.Advance(1);
+        }
+
+        public void Long(long value)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(_buffer.GetSpan(8), value);
+            _buffer.Advance(8);
+        }
+
+        public void VarInt(uint value)
+        {
+            while (value >= 0x80)
+            {
+                Byte((byte)(value | 0x80));
+                value >>= 7;
+            }
+
+            Byte((byte)value);
+        }
+
+        public void Bytes(ReadOnlySpan<byte> value)
+        {
+            VarInt((uint)value.Length);
+            value.CopyTo(_buffer.GetSpan(value.Length));
+            _buffer.Advance(value.Length);
+        }
+
+        public void String(string value) => Bytes(Encoding.UTF8.GetBytes(value));
+
+        public void Position(PubSubPosition? position)
+        {
+            Byte(position is null ? (byte)0 : (byte)1);
+            if (position is { } value)
+            {
+                String(value.Epoch);
+                Long(value.Offset);
+            }
+        }
+
+        public void Messages(IReadOnlyList<TopicMessage> messages)
+        {
+            VarInt((uint)messages.Count);
+            foreach (TopicMessage message in messages)
+            {
+                Byte((byte)message.Kind);
+                Long(message.Offset);
+                Bytes(message.Data.Span);
+            }
+        }
+
+        public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
     }
 
     /// <inheritdoc />
@@ -121,7 +314,7 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             case EchoManifest:
                 return new ConfirmEcho(reader.Long(), reader.Long(), reader.String());
             default:
-                throw new System.Runtime.Serialization.SerializationException("Unknown manifest " + manifest + " for " + nameof(ClusterTopicSerializer) + ".");
+                return OwnerFromBinary(ref reader, manifest);
         }
     }
 
@@ -257,5 +450,63 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             new("A corrupt " + nameof(ClusterTopicSerializer) + " message: " + what + ".");
 
         public string String() => Encoding.UTF8.GetString(Bytes());
+
+        public bool Flag()
+        {
+            Need(1);
+            byte value = _buffer[_position++];
+            return value <= 1 ? value == 1 : throw Corrupt("a flag of " + value);
+        }
+
+        public bool? Tristate()
+        {
+            Need(1);
+            byte value = _buffer[_position++];
+            return value switch { 0 => null, 1 => false, 2 => true, _ => throw Corrupt("a tristate of " + value) };
+        }
+
+        public PubSubPosition? Position()
+        {
+            if (!Flag())
+            {
+                return null;
+            }
+
+            string epoch = String();
+            long offset = Long();
+            return offset is >= 0 and <= PubSubCodec.MaxPosition ? new PubSubPosition(epoch, offset) : throw Corrupt("an offset of " + offset);
+        }
+
+        /// <summary>Messages of a stream, each decoded with its offset and, for JSON, its /pubsub frame encoded once.</summary>
+        public IReadOnlyList<TopicMessage> Messages(string topic, bool sequenced = true)
+        {
+            int count = Count();
+            byte[] encodedTopic = PubSubCodec.EncodeTopic(topic);
+            var messages = new TopicMessage[count];
+            for (int i = 0; i < count; i++)
+            {
+                TopicPayload kind = Kind();
+                long offset = Long();
+                if (!sequenced)
+                {
+                    // A publish on its way to the owner: no offset yet.
+                    messages[i] = offset == 0 && kind == TopicPayload.Json
+                        ? TopicMessage.Create(topic, encodedTopic, Bytes())
+                        : offset == 0 ? new TopicMessage(topic, Bytes().ToArray(), kind) : throw Corrupt("a publish with an offset");
+                    continue;
+                }
+
+                if (offset is < 1 or > PubSubCodec.MaxPosition)
+                {
+                    throw Corrupt("an offset of " + offset);
+                }
+
+                messages[i] = kind == TopicPayload.Json
+                    ? TopicMessage.CreateSequenced(topic, encodedTopic, Bytes(), offset)
+                    : TopicMessage.CreateSequenced(topic, Bytes().ToArray(), kind, offset);
+            }
+
+            return messages;
+        }
     }
 }

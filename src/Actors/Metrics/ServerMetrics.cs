@@ -38,7 +38,9 @@ internal sealed class ServerMetrics
         HistoryBytes = factory.CreateGauge("actorsocket_history_bytes", "Bytes the topic histories of this node hold (payloads and per-message overhead), under actorsocket.pubsub.history-max-bytes.");
         HistoryMessages = factory.CreateGauge("actorsocket_history_messages", "Messages the topic histories of this node hold.");
         Recoveries = factory.CreateCounter("actorsocket_recoveries_total", "Subscribes with since, by result: recovered (the missed messages were replayed) or not_recovered (the client must resynchronise).", "result");
+        TopicOwners = factory.CreateGauge("actorsocket_topic_owners", "Topics with history whose owner (the single writer that orders them across the cluster) runs on this node.");
         OwnerHandovers = factory.CreateCounter("actorsocket_history_owner_handovers_total", "Topic streams whose owner was lost and started again in a new epoch on this node.");
+        PublishesInDoubt = factory.CreateCounter("actorsocket_history_publishes_in_doubt_total", "Publishes to topics with history whose owner was lost before confirming them: answered unavailable; they may or may not have reached the subscribers.");
         RefusedConnections = factory.CreateCounter("actorsocket_connections_refused_total", "Connections answered and closed at accept, before any work for them, by reason (capacity, per-address, rate).", "reason");
 
         // Process and runtime figures, read when scraped: CPU seconds, resident and private memory,
@@ -68,6 +70,12 @@ internal sealed class ServerMetrics
 
     /// <summary>Recoveries by result.</summary>
     public Counter Recoveries { get; }
+
+    /// <summary>Publishes lost with their owner, possibly undelivered.</summary>
+    public Counter PublishesInDoubt { get; }
+
+    /// <summary>Topic owners on this node.</summary>
+    public Gauge TopicOwners { get; }
 
     /// <summary>Streams started again after their owner was lost.</summary>
     public Counter OwnerHandovers { get; }

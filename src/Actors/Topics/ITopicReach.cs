@@ -84,6 +84,9 @@ internal abstract class TopicScope
     /// <summary>The reach of one topic actor.</summary>
     public abstract ITopicReach ReachFor(TopicActor topic, IActorContext context, string name);
 
+    /// <summary>Where the stream of a topic with history is: in its topic actor (one node), or in its owner (a cluster).</summary>
+    public abstract ITopicStream StreamFor(TopicActor topic, IActorContext context, string name, NamespaceSettings space, HistoryBudget budget);
+
     /// <summary>A message for the registry from beyond this node; false when it is not one.</summary>
     public abstract bool Handle(object message);
 
@@ -93,6 +96,9 @@ internal abstract class TopicScope
 
         public override ITopicReach ReachFor(TopicActor topic, IActorContext context, string name) => LocalReach.Instance;
 
+        public override ITopicStream StreamFor(TopicActor topic, IActorContext context, string name, NamespaceSettings space, HistoryBudget budget) =>
+            new LocalStream(topic, new TopicHistory(space, budget), topic.Metrics);
+
         public override bool Handle(object message) => false;
     }
 
@@ -101,6 +107,9 @@ internal abstract class TopicScope
         public override bool PublishesBeyondThisNode => true; // other nodes may have subscribers
 
         public override ITopicReach ReachFor(TopicActor topic, IActorContext context, string name) => new ClusterReach(bridge, topic, context, name);
+
+        public override ITopicStream StreamFor(TopicActor topic, IActorContext context, string name, NamespaceSettings space, HistoryBudget budget) =>
+            new Cluster.OwnedStream(bridge, topic, context, name);
 
         public override bool Handle(object message)
         {

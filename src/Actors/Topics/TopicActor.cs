@@ -23,20 +23,24 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     private Group[] _groups = [];
 
     private readonly ITopicReach _reach;
-    private readonly TopicHistory? _history;
-    private bool _expiryScheduled;
+    private readonly ITopicStream? _stream;
 
     public TopicActor(string name, TimeSpan idleTimeout, ServerMetrics metrics, TopicScope scope, NamespaceSettings? space = null, HistoryBudget? budget = null)
     {
         _name = name;
         _idleTimeout = idleTimeout;
         _metrics = metrics;
-        _reach = scope.ReachFor(this, Context, name);
-        if (space is { HasHistory: true } && budget is not null)
-        {
-            _history = new TopicHistory(space, budget);
-        }
+        _stream = space is { HasHistory: true } ? scope.StreamFor(this, Context, name, space, budget ?? new HistoryBudget(long.MaxValue)) : null;
+
+        // A topic with history reaches other nodes through its stream's owner, not the mediator.
+        _reach = _stream is null ? scope.ReachFor(this, Context, name) : LocalReach.Instance;
     }
+
+    /// <summary>The topic.</summary>
+    internal string Name => _name;
+
+    /// <summary>Where subscriptions and deliveries are counted.</summary>
+    internal ServerMetrics Metrics => _metrics;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -46,10 +50,11 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     public static Props Props(string name, TimeSpan idleTimeout, ServerMetrics metrics, TopicScope scope, NamespaceSettings? space = null, HistoryBudget? budget = null) =>
         Akka.Actor.Props.Create(() => new TopicActor(name, idleTimeout, metrics, scope, space, budget));
 
-    /// <summary>Nothing to keep this topic for: no subscriber here and no message in its history.</summary>
-    private bool IsIdle => _subscribers.Count == 0 && (_history is null || _history.Count == 0);
+    /// <summary>Nothing to keep this topic for: no subscriber here, and nothing its stream holds.</summary>
+    private bool IsIdle => _subscribers.Count == 0 && _stream?.KeepsTopic != true;
 
-    private DateTimeOffset Now => Context.System.Scheduler.Now;
+    /// <summary>The scheduler's clock (virtual in tests).</summary>
+    internal DateTimeOffset Now => Context.System.Scheduler.Now;
 
     /// <summary>Registry to topic: stop if still empty, else answer <see cref="StillActive"/>.</summary>
     internal sealed class StopIfIdle
@@ -68,17 +73,11 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         public static readonly IdleTick Instance = new();
     }
 
-    /// <summary>The oldest kept message's time to live is over.</summary>
-    private sealed class ExpiryTick
-    {
-        public static readonly ExpiryTick Instance = new();
-    }
-
     protected override void PreStart() => StartIdleTimer();
 
     protected override void PostStop()
     {
-        _history?.Clear(); // its bytes go back to the node's budget
+        _stream?.Stopped();
         _metrics.Subscriptions.Dec(_subscribers.Count);
         _reach.Stopped(); // a pending batch goes to the cluster: nothing published is left behind
     }
@@ -87,76 +86,45 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     {
         switch (message)
         {
-            case Topic.Publish publish:
-                TopicMessage published = publish.Message;
-                if (_history is not null)
-                {
-                    published = _history.Append(published, Now);
-                    ScheduleExpiry();
-                }
-
-                Deliver(published);
-                _reach.Published(published, publish.Ack, Sender);
-
+            case Topic.Publish publish when _stream is not null:
+                _stream.Publish(publish, Sender);
                 break;
-            case Topic.Subscribe { Since: not null } when _history is null:
+            case Topic.Publish publish:
+                Deliver(publish.Message);
+                _reach.Published(publish.Message, publish.Ack, Sender);
+                break;
+            case Topic.Subscribe { Since: not null } when _stream is null:
                 Sender.Tell(new TopicRefused(((Topic.Subscribe)message).Ack, PubSubError.BadRequest, "topic " + _name + " keeps no history: since is not allowed"));
                 break;
-            case Topic.History when _history is null:
+            case Topic.History when _stream is null:
                 Sender.Tell(new TopicRefused(((Topic.History)message).Ack, PubSubError.BadRequest, "topic " + _name + " keeps no history"));
                 break;
             case Topic.History request:
-                ReadHistory(request);
+                _stream!.History(request, Sender);
+                break;
+            case Topic.Subscribe subscribe when _stream is not null:
+                Timers.Cancel(nameof(IdleTick)); // a subscribe the stream completes later keeps the topic
+                _stream.Subscribe(subscribe, Sender);
                 break;
             case Topic.Subscribe subscribe:
-                var subscription = new Subscription(subscribe.AcceptsBatches, subscribe.Format);
-                if (_subscribers.TryGetValue(subscribe.Subscriber, out Subscription? existing))
-                {
-                    if (existing != subscription)
-                    {
-                        _subscribers[subscribe.Subscriber] = subscription; // a second subscribe may change how it is delivered
-                        Changed();
-                    }
-                }
-                else
-                {
-                    _subscribers.Add(subscribe.Subscriber, subscription);
-                    Context.Watch(subscribe.Subscriber);
-                    _metrics.Subscriptions.Inc();
-                    Changed();
-                }
-
-                if (_history is null)
-                {
-                    _reach.Subscribed(subscribe.Ack, Sender);
-                }
-                else
-                {
-                    SubscribeWithHistory(subscribe, subscription);
-                }
-
+                AddSubscriber(subscribe);
+                _reach.Subscribed(subscribe.Ack, Sender);
                 break;
             case Topic.Unsubscribe unsubscribe:
+                _stream?.Left(unsubscribe.Subscriber);
                 Remove(unsubscribe.Subscriber);
                 Ack(unsubscribe.Ack);
                 break;
+            case Terminated terminated when !_subscribers.ContainsKey(terminated.ActorRef) && _stream?.Handle(message) == true:
+                break; // the stream's owner
             case Terminated terminated:
+                _stream?.Left(terminated.ActorRef);
                 Remove(terminated.ActorRef);
                 break;
             case IdleTick:
                 if (IsIdle)
                 {
                     Context.Parent.Tell(new Idle(_name));
-                }
-
-                break;
-            case ExpiryTick:
-                _expiryScheduled = false;
-                _history!.Expire(Now);
-                ScheduleExpiry();
-                if (IsIdle)
-                {
-                    StartIdleTimer(); // the history ran out while nobody listened: the topic may go
                 }
 
                 break;
@@ -173,7 +141,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
                 break;
             default:
-                if (!_reach.Handle(message))
+                if (_stream?.Handle(message) != true && !_reach.Handle(message))
                 {
                     Unhandled(message);
                 }
@@ -256,44 +224,44 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         _metrics.Deliveries.Inc(delivered);
     }
 
-    private void SubscribeWithHistory(Topic.Subscribe subscribe, Subscription subscription)
+    /// <summary>Adds (or updates) the subscriber of <paramref name="subscribe"/>: every later delivery reaches it.</summary>
+    internal void AddSubscriber(Topic.Subscribe subscribe)
     {
-        TopicHistory history = _history!;
-        history.Expire(Now);
-        List<TopicMessage>? missed = subscribe.Since is { } since ? history.After(since) : null;
-        bool? recovered = subscribe.Since is null ? null : missed is not null;
-        if (recovered is { } result)
+        var subscription = new Subscription(subscribe.AcceptsBatches, subscribe.Format);
+        if (_subscribers.TryGetValue(subscribe.Subscriber, out Subscription? existing))
         {
-            _metrics.Recoveries.WithLabels(result ? "recovered" : "not_recovered").Inc();
-        }
-
-        // The acknowledgement first, then what was missed, then (later messages) the live stream:
-        // this actor is the stream's only writer, so nothing can come between them.
-        _reach.Subscribed(subscribe.Ack is null ? null : new Topic.Subscribed(subscribe.Ack, history.Position, recovered), Sender);
-        if (missed is { Count: > 0 })
-        {
-            Replay(subscribe.Subscriber, subscription, missed);
-        }
-    }
-
-    private void ReadHistory(Topic.History request)
-    {
-        TopicHistory history = _history!;
-        history.Expire(Now);
-        if (request.Since is { } since)
-        {
-            List<TopicMessage>? after = history.After(since, request.Limit);
-            Sender.Tell(new Topic.HistoryRead(request.Ack, _name, history.Position, after is not null, after ?? []));
+            if (existing != subscription)
+            {
+                _subscribers[subscribe.Subscriber] = subscription; // a second subscribe may change how it is delivered
+                Changed();
+            }
         }
         else
         {
-            Sender.Tell(new Topic.HistoryRead(request.Ack, _name, history.Position, null, history.Recent(request.Limit)));
+            _subscribers.Add(subscribe.Subscriber, subscription);
+            Context.Watch(subscribe.Subscriber);
+            _metrics.Subscriptions.Inc();
+            Changed();
+        }
+    }
+
+    /// <summary>Starts the idle timer if nothing keeps the topic any more (its stream let go of it).</summary>
+    internal void MaybeIdle()
+    {
+        if (IsIdle)
+        {
+            StartIdleTimer();
         }
     }
 
     /// <summary>Messages to one subscriber alone, the way it takes them.</summary>
-    private void Replay(IActorRef subscriber, Subscription subscription, List<TopicMessage> messages)
+    internal void Replay(IActorRef subscriber, IReadOnlyList<TopicMessage> messages)
     {
+        if (!_subscribers.TryGetValue(subscriber, out Subscription? subscription))
+        {
+            return;
+        }
+
         if (subscription.Format is not { } format)
         {
             if (subscription.Batches)
@@ -302,7 +270,10 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
             }
             else
             {
-                messages.ForEach(message => subscriber.Tell(message, ActorRefs.NoSender));
+                foreach (TopicMessage message in messages)
+                {
+                    subscriber.Tell(message, ActorRefs.NoSender);
+                }
             }
         }
         else if (subscription.Batches)
@@ -311,23 +282,13 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         }
         else
         {
-            messages.ForEach(message => subscriber.Tell(new Handlers.Connection.SendEncodedFrame(format.FrameFor(message)), ActorRefs.NoSender));
+            foreach (TopicMessage message in messages)
+            {
+                subscriber.Tell(new Handlers.Connection.SendEncodedFrame(format.FrameFor(message)), ActorRefs.NoSender);
+            }
         }
 
         _metrics.Deliveries.Inc(messages.Count);
-    }
-
-    private void ScheduleExpiry()
-    {
-        if (_expiryScheduled || _history!.NextExpiry is not { } expiry)
-        {
-            return;
-        }
-
-        // At most once a second: reads expire precisely on their own; this only gives memory back.
-        TimeSpan delay = expiry - Now;
-        _expiryScheduled = true;
-        Timers.StartSingleTimer(nameof(ExpiryTick), ExpiryTick.Instance, delay < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay);
     }
 
     private void Remove(IActorRef subscriber)
@@ -359,6 +320,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         }
 
         _reach.SubscribersChanged(_subscribers.Count);
+        _stream?.SubscribersChanged(_subscribers.Count);
     }
 
     /// <summary>How one subscriber takes its messages.</summary>

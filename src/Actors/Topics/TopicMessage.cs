@@ -88,18 +88,27 @@ public sealed class TopicMessage
     {
         if (Kind != TopicPayload.Json)
         {
-            return new TopicMessage(Topic, Data, Kind) { Offset = offset };
+            return CreateSequenced(Topic, Data, Kind, offset);
         }
 
-        ReadOnlySpan<byte> json = Data.Span;
-        byte[] frame = PubSubCodec.EncodeMessageFrame(PubSubCodec.EncodeTopic(Topic), json, offset);
-        return new TopicMessage(Topic, frame.AsMemory(frame.Length - 1 - json.Length, json.Length))
+        return CreateSequenced(Topic, PubSubCodec.EncodeTopic(Topic), Data.Span, offset);
+    }
+
+    /// <summary>A JSON message at <paramref name="offset"/> of its topic's stream, its <c>/pubsub</c> frame encoded at once (one copy of the payload).</summary>
+    internal static TopicMessage CreateSequenced(string topic, ReadOnlySpan<byte> encodedTopic, ReadOnlySpan<byte> json, long offset)
+    {
+        byte[] frame = PubSubCodec.EncodeMessageFrame(encodedTopic, json, offset);
+        return new TopicMessage(topic, frame.AsMemory(frame.Length - 1 - json.Length, json.Length))
         {
             Offset = offset,
             _encodedBy = TopicFrameFormat.PubSub,
             _encoded = frame,
         };
     }
+
+    /// <summary>A message of another kind at <paramref name="offset"/> of its topic's stream.</summary>
+    internal static TopicMessage CreateSequenced(string topic, ReadOnlyMemory<byte> data, TopicPayload kind, long offset) =>
+        new(topic, data, kind) { Offset = offset };
 
     /// <summary>The frame of <paramref name="format"/> for this message, if it was encoded when the message was made.</summary>
     internal byte[]? EncodedFor(TopicFrameFormat format) => ReferenceEquals(_encodedBy, format) ? _encoded : null;

@@ -35,21 +35,23 @@ internal sealed class TopicRegistry : UntypedActor
     /// <param name="settings">Topic settings.</param>
     /// <param name="metrics">Where topics, subscriptions and publishes are counted.</param>
     /// <param name="cluster">The cluster to share topics with, or null for this node alone.</param>
-    public TopicRegistry(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null)
+    /// <param name="budget">The node's history budget (shared with the topic owners in a cluster); null: a budget of <see cref="TopicSettings.HistoryMaxBytes"/> of its own.</param>
+    public TopicRegistry(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null, HistoryBudget? budget = null)
     {
         _settings = settings;
         _metrics = metrics;
         _scope = cluster is null ? TopicScope.Local : TopicScope.Cluster(cluster);
-        _budget = new HistoryBudget(settings.HistoryMaxBytes, metrics);
+        _budget = budget ?? new HistoryBudget(settings.HistoryMaxBytes, metrics);
     }
 
     /// <summary>Props for the registry.</summary>
     /// <param name="settings">Topic settings.</param>
     /// <param name="metrics">Where topics, subscriptions and publishes are counted.</param>
     /// <param name="cluster">The cluster to share topics with, or null for this node alone.</param>
-    public static Props Props(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null)
+    /// <param name="budget">The node's history budget, or null for one of its own.</param>
+    public static Props Props(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null, HistoryBudget? budget = null)
     {
-        Props props = Akka.Actor.Props.Create(() => new TopicRegistry(settings, metrics, cluster));
+        Props props = Akka.Actor.Props.Create(() => new TopicRegistry(settings, metrics, cluster, budget));
 
         // Every publish and subscribe passes here: on the first event loop, a connection there
         // reaches it without waking a thread.

@@ -123,6 +123,7 @@ internal sealed record ClusterOptions
 
         hocon.AppendLine("akka.cluster.seed-nodes = [" + string.Join(", ", SeedNodes.Select(Quote)) + "]");
         hocon.AppendLine("akka.cluster.roles = [" + string.Join(", ", Roles.Select(Quote)) + "]");
+        hocon.AppendLine(TopicOwner.ClusterShardingDefaults); // owners of topics with history never rebalance
         return ConfigurationFactory.ParseString(hocon.ToString());
     }
 

@@ -161,8 +161,9 @@ public abstract class TopicHistoryContract : TestKit
         Publish(backend, "room:partial", 100, 1);
         Assert.Equal(HistorySize + 3, back.ExpectMsg<TopicMessage>().Offset); // and subscribed all the same
 
-        // The oldest message still kept is recoverable from just before it.
-        Assert.True(Subscribe(backend, "room:partial", CreateTestProbe(), new PubSubPosition(current, 2)).Recovered);
+        // The oldest message still kept (4 of 13) is recoverable from just before it, not from one earlier.
+        Assert.True(Subscribe(backend, "room:partial", CreateTestProbe(), new PubSubPosition(current, 3)).Recovered);
+        Assert.False(Subscribe(backend, "room:partial", CreateTestProbe(), new PubSubPosition(current, 2)).Recovered);
     }
 
     [Fact]

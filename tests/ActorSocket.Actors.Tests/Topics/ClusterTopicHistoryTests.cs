@@ -1,0 +1,184 @@
+using ActorSocket.Actors.Cluster;
+using ActorSocket.Actors.Metrics;
+using ActorSocket.Actors.Topics;
+using ActorSocket.Protocol.PubSub;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+
+namespace ActorSocket.Actors.Tests.Topics;
+
+/// <summary>
+/// The history contract on a three-node cluster in one process: the tests subscribe on node A and
+/// publish on node B; each topic's owner is a sharding entity on whichever node sharding chose.
+/// Plus what only a cluster has: one order from publishers on two nodes at subscribers on three,
+/// and a topic whose owner's node dies.
+/// </summary>
+public sealed class ClusterTopicHistoryTests : TopicHistoryContract
+{
+    private static readonly string NodeConfig = """
+        akka.loglevel = WARNING
+        akka.test.single-expect-default = 10s
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+        akka.cluster {
+          gossip-interval = 200ms
+          leader-actions-interval = 200ms
+          pub-sub.gossip-interval = 250ms
+          downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+          split-brain-resolver.stable-after = 2s
+          failure-detector.acceptable-heartbeat-pause = 2s
+        }
+        akka.actor.serializers.actorsocket-topics = "ActorSocket.Actors.Cluster.ClusterTopicSerializer, ActorSocket.Actors"
+        akka.actor.serialization-bindings {
+          "ActorSocket.Actors.Cluster.IClusterTopicMessage, ActorSocket.Actors" = actorsocket-topics
+        }
+        """ + TopicOwner.ClusterShardingDefaults;
+
+    private static readonly TopicSettings Settings = new() { Namespaces = Namespaces };
+    private readonly ActorSystem _nodeB;
+    private readonly ActorSystem _nodeC;
+    private readonly Dictionary<ActorSystem, ServerMetrics> _metrics = [];
+    private readonly Dictionary<ActorSystem, IActorRef> _registries = [];
+
+    public ClusterTopicHistoryTests()
+        : base(NodeConfig)
+    {
+        _nodeB = ActorSystem.Create(Sys.Name, ConfigurationFactory.ParseString(NodeConfig));
+        _nodeC = ActorSystem.Create(Sys.Name, ConfigurationFactory.ParseString(NodeConfig));
+        var a = Akka.Cluster.Cluster.Get(Sys);
+        a.Join(a.SelfAddress);
+        Akka.Cluster.Cluster.Get(_nodeB).Join(a.SelfAddress);
+        Akka.Cluster.Cluster.Get(_nodeC).Join(a.SelfAddress);
+        AwaitCondition(
+            () => Nodes.All(node => Akka.Cluster.Cluster.Get(node).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) == 3),
+            TimeSpan.FromSeconds(30));
+        foreach (ActorSystem node in Nodes)
+        {
+            var metrics = new ServerMetrics();
+            var budget = new HistoryBudget(Settings.HistoryMaxBytes, metrics);
+            IActorRef owners = TopicOwner.StartRegion(node, Namespaces, budget, metrics, Settings.IdleTimeout);
+            _metrics[node] = metrics;
+            _registries[node] = node.ActorOf(TopicRegistry.Props(Settings, metrics, new ClusterBridge(node, new ClusterTopicSettings(), metrics, owners), budget), "topics");
+        }
+    }
+
+    private IEnumerable<ActorSystem> Nodes => [Sys, _nodeB, _nodeC];
+
+    protected override IActorRef CreateBackend() => _registries[Sys];
+
+    protected override IActorRef PublishVia(IActorRef backend) => _registries[_nodeB];
+
+    protected override void AfterAll()
+    {
+        foreach (ActorSystem node in new[] { _nodeB, _nodeC })
+        {
+            node.Terminate().Wait(TimeSpan.FromSeconds(10));
+        }
+
+        base.AfterAll();
+    }
+
+    [Fact]
+    public void Publishers_on_two_nodes_and_subscribers_on_three_see_one_order()
+    {
+        var subscribers = Nodes.SelectMany(node => Enumerable.Range(0, 2).Select(_ => (Node: node, Probe: CreateTestProbe(node)))).ToList();
+        foreach ((ActorSystem node, var probe) in subscribers)
+        {
+            Subscribe(_registries[node], "room:three", probe);
+        }
+
+        Parallel.For(0, 2, p =>
+        {
+            IActorRef via = _registries[p == 0 ? Sys : _nodeB];
+            for (int n = 0; n < 300; n++)
+            {
+                via.Tell(new Topic.Publish(Message("room:three", (p * 1000) + n)));
+            }
+        });
+        var orders = subscribers.Select(subscriber => Enumerable.Range(0, 600).Select(_ => subscriber.Probe.ExpectMsg<TopicMessage>(TimeSpan.FromSeconds(20))).ToList()).ToList();
+        Assert.Equal(Enumerable.Range(1, 600).Select(n => (long)n), orders[0].Select(message => message.Offset));
+        Assert.All(orders, order => Assert.Equal(orders[0].Select(ValueOf), order.Select(ValueOf)));
+        Assert.Equal(Enumerable.Range(0, 300), orders[0].Select(ValueOf).Where(v => v < 1000));
+    }
+
+    [Fact]
+    public void A_recovery_on_every_node_gets_exactly_what_it_missed()
+    {
+        // Several topics: their owners land on different nodes, so each node recovers from a remote owner too.
+        foreach (string topic in Enumerable.Range(0, 4).Select(i => "room:every" + i))
+        {
+            string epoch = Subscribe(_registries[Sys], topic, CreateTestProbe()).Position.Epoch;
+            Publish(_registries[Sys], topic, 1, 5);
+            foreach (ActorSystem node in Nodes)
+            {
+                var back = CreateTestProbe(node);
+                Topic.Subscribed answer = Subscribe(_registries[node], topic, back, new PubSubPosition(epoch, 2));
+                Assert.True(answer.Recovered);
+                Assert.Equal([3L, 4, 5], Enumerable.Range(0, 3).Select(_ => back.ExpectMsg<TopicMessage>().Offset));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task When_the_owner_s_node_dies_the_topic_starts_a_new_epoch_elsewhere_and_subscribers_keep_receiving()
+    {
+        // A topic whose owner is on node B or C (not on this test's own node).
+        (string topic, ActorSystem ownerNode) = Enumerable.Range(0, 50)
+            .Select(i => "room:doomed" + i)
+            .Select(topic => (Topic: topic, Node: OwnerNode(topic)))
+            .First(candidate => candidate.Node != Sys);
+        ActorSystem survivor = ownerNode == _nodeB ? _nodeC : _nodeB;
+        var onA = CreateTestProbe();
+        var onSurvivor = CreateTestProbe(survivor);
+        string epoch = Subscribe(_registries[Sys], topic, onA).Position.Epoch;
+        Subscribe(_registries[survivor], topic, onSurvivor);
+        Publish(_registries[Sys], topic, 1, 3);
+        foreach (var probe in new[] { onA, onSurvivor })
+        {
+            Assert.Equal([1L, 2, 3], Enumerable.Range(0, 3).Select(_ => probe.ExpectMsg<TopicMessage>().Offset));
+        }
+
+        // kill -9: no leaving, the others see it unreachable and down it.
+        Address dead = Akka.Cluster.Cluster.Get(ownerNode).SelfAddress;
+        await ownerNode.Terminate();
+        Akka.Cluster.Cluster.Get(Sys).Down(dead);
+        AwaitAssert(() => Assert.Equal(1, _metrics[Sys].OwnerHandovers.Value), TimeSpan.FromSeconds(30));
+
+        // Publishes go on; both surviving nodes receive them in the new stream.
+        AwaitAssert(
+            () =>
+            {
+                _registries[survivor].Tell(new Topic.Publish(Message(topic, 100), "published"));
+                ExpectMsg("published", TimeSpan.FromSeconds(5));
+            },
+            TimeSpan.FromSeconds(30));
+        foreach (var probe in new[] { onA, onSurvivor })
+        {
+            TopicMessage first = probe.FishForMessage<TopicMessage>(message => ValueOf(message) == 100, TimeSpan.FromSeconds(10));
+            Assert.True(first.Offset >= 1);
+        }
+
+        // A client that recovers with the old epoch must resynchronise.
+        Topic.Subscribed answer = Subscribe(_registries[Sys], topic, CreateTestProbe(), new PubSubPosition(epoch, 3));
+        Assert.False(answer.Recovered);
+        Assert.NotEqual(epoch, answer.Position.Epoch);
+    }
+
+    /// <summary>The node whose shard region holds the topic's owner, starting it with a history read if needed.</summary>
+    private ActorSystem OwnerNode(string topic)
+    {
+        History(_registries[Sys], topic, limit: 0);
+        foreach (ActorSystem node in Nodes)
+        {
+            var state = ClusterSharding.Get(node).ShardRegion(TopicOwnerRegion.TypeName)
+                .Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5)).Result;
+            if (state.Shards.Any(shard => shard.EntityIds.Contains(topic)))
+            {
+                return node;
+            }
+        }
+
+        throw new InvalidOperationException("no node holds the owner of " + topic);
+    }
+}
