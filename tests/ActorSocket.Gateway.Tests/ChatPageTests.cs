@@ -78,4 +78,58 @@ public class ChatPageTests
             await server.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task A_page_whose_connection_dropped_shows_what_it_missed_once_and_in_order_and_a_new_page_the_history()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using var proxy = new DroppingProxy(server.Port);
+        using var publisher = new System.Net.WebSockets.ClientWebSocket();
+        await publisher.ConnectAsync(server.Uri("/pubsub"), CancellationToken.None);
+        async Task SayAsync(string text)
+        {
+            await PubSubTests.SendAsync(publisher, $$"""{"op":"publish","topic":"room:recover","data":{"nick":"zoe","text":"{{text}}"},"id":1}""");
+            Assert.Equal("ack", (await PubSubTests.ReceiveAsync(publisher)).GetProperty("op").GetString());
+        }
+
+        await SayAsync("early-1");
+        await SayAsync("early-2");
+        var start = new System.Diagnostics.ProcessStartInfo("node") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(BrowserDirectory, "recover.js"));
+        start.ArgumentList.Add($"http://127.0.0.1:{proxy.Port}/");
+        start.ArgumentList.Add("early-1,early-2");
+        start.ArgumentList.Add("missed-1,missed-2,missed-3,live-1");
+        using var browser = System.Diagnostics.Process.Start(start)!;
+        var lines = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        var output = new System.Text.StringBuilder();
+        browser.OutputDataReceived += (_, e) => { if (e.Data is not null) { lines.Writer.TryWrite(e.Data); } else { lines.Writer.TryComplete(); } };
+        browser.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        browser.BeginOutputReadLine();
+        browser.BeginErrorReadLine();
+        try
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(100));
+            Assert.True(await lines.Reader.WaitToReadAsync(deadline.Token), "the browser script ended: " + output);
+            Assert.Equal("online", await lines.Reader.ReadAsync(deadline.Token));
+
+            proxy.CutAndHold(); // the page's network goes away; the server sees its connection end without a close
+            await SayAsync("missed-1");
+            await SayAsync("missed-2");
+            await SayAsync("missed-3");
+            proxy.Release();
+            await browser.StandardInput.WriteLineAsync("released");
+            await browser.StandardInput.FlushAsync();
+            await SayAsync("live-1");
+            Assert.True(await lines.Reader.WaitToReadAsync(deadline.Token), "the browser script ended: " + output);
+            string last = await lines.Reader.ReadAsync(deadline.Token);
+            Assert.True(last == "ok", last + " " + output);
+        }
+        finally
+        {
+            if (!browser.HasExited)
+            {
+                browser.Kill(entireProcessTree: true);
+            }
+        }
+    }
 }

@@ -94,25 +94,25 @@ public class PubSubTests
         await using TestServer server = await TestServer.StartAsync();
         using ClientWebSocket subscriber = await ConnectAsync(server);
         using ClientWebSocket publisher = await ConnectAsync(server);
-        await SendAsync(subscriber, """{"op":"subscribe","topic":"room:lobby","id":"1"}""");
+        await SendAsync(subscriber, """{"op":"subscribe","topic":"lobby","id":"1"}""");
         Assert.Equal("""{"op":"ack","id":"1"}""", (await ReceiveAsync(subscriber)).GetRawText());
 
-        await SendAsync(publisher, """{"op":"publish","topic":"room:lobby","data":{"text":"hi","n":2.50},"id":3}""");
+        await SendAsync(publisher, """{"op":"publish","topic":"lobby","data":{"text":"hi","n":2.50},"id":3}""");
         Assert.Equal("""{"op":"ack","id":3}""", (await ReceiveAsync(publisher)).GetRawText());
         JsonElement message = await ReceiveAsync(subscriber);
         Assert.Equal("message", message.GetProperty("op").GetString());
-        Assert.Equal("room:lobby", message.GetProperty("topic").GetString());
+        Assert.Equal("lobby", message.GetProperty("topic").GetString());
         Assert.Equal("""{"text":"hi","n":2.50}""", message.GetProperty("data").GetRawText()); // never re-encoded
 
         // The publisher receives its own message once it is subscribed.
-        await SubscribeAsync(publisher, "room:lobby");
-        await SendAsync(publisher, """{"op":"publish","topic":"room:lobby","data":"echo"}""");
+        await SubscribeAsync(publisher, "lobby");
+        await SendAsync(publisher, """{"op":"publish","topic":"lobby","data":"echo"}""");
         Assert.Equal("\"echo\"", (await ReceiveAsync(publisher)).GetProperty("data").GetRawText());
         Assert.Equal("\"echo\"", (await ReceiveAsync(subscriber)).GetProperty("data").GetRawText());
 
-        await SendAsync(subscriber, """{"op":"unsubscribe","topic":"room:lobby","id":"u"}""");
+        await SendAsync(subscriber, """{"op":"unsubscribe","topic":"lobby","id":"u"}""");
         Assert.Equal("""{"op":"ack","id":"u"}""", (await ReceiveAsync(subscriber)).GetRawText());
-        await SendAsync(publisher, """{"op":"publish","topic":"room:lobby","data":"after","id":"p"}""");
+        await SendAsync(publisher, """{"op":"publish","topic":"lobby","data":"after","id":"p"}""");
         Assert.Equal("\"after\"", (await ReceiveAsync(publisher)).GetProperty("data").GetRawText());
         Assert.Equal("ack", (await ReceiveAsync(publisher)).GetProperty("op").GetString());
         // The unsubscribed client gets nothing more: its next reply is to its next request.

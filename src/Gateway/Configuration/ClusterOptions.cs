@@ -70,6 +70,9 @@ internal sealed record ClusterOptions
                 ConfirmTimeout = c.GetTimeSpan("confirm-timeout"),
                 BatchMaxMessages = Math.Max(1, c.GetInt("batch-max-messages")),
                 BatchMaxBytes = Math.Max(1, c.GetInt("batch-max-bytes")),
+                OwnerTimeout = c.GetTimeSpan("owner-timeout", TimeSpan.FromSeconds(30)) is { } timeout && timeout > TimeSpan.Zero
+                    ? timeout
+                    : throw new ConfigurationException("actorsocket.cluster.owner-timeout must be positive."),
             },
         };
     }
