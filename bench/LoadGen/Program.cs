@@ -14,6 +14,7 @@ const string Usage = """
                    [--topic T] [--rate R] [--server-pid PID[,PID...]]
       fanout spreads subscribers round-robin over the URLs (one per cluster node); publishers use the first.
     loadgen zfanout ws://127.0.0.1:8080/pubsub --subs N --rate R --seconds S --msg-size B [--topic T] [--server-pid PID]
+    loadgen recover ws://127.0.0.1:8080/pubsub --subs N --missed M --topic room:T --msg-size B [--server-pid PID]
     loadgen pfanout (the same, subscribers not compressing)
       ClientWebSocket subscribers that negotiate permessage-deflate (zfanout) or not (pfanout).
     """;
@@ -36,6 +37,7 @@ try
         "fanout" => await Modes.FanoutAsync(urls, options),
         "zfanout" => await CompressedFanout.RunAsync(urls[0], options, deflate: true),
         "pfanout" => await CompressedFanout.RunAsync(urls[0], options, deflate: false),
+        "recover" => await Recovery.RunAsync(urls[0], options),
         _ => throw new ArgumentException("unknown mode " + mode),
     };
 }
@@ -60,6 +62,7 @@ namespace LoadGen
         public int Window { get; private set; } = 64;
         public double Rate { get; private set; }
         public string Topic { get; private set; } = "bench";
+        public int Missed { get; private set; } = 100;
         public IReadOnlyList<int> ServerPids { get; private set; } = [];
         public IReadOnlyList<IPAddress> SourceIps { get; private set; } = [];
 
@@ -104,6 +107,9 @@ namespace LoadGen
                     case "--topic":
                         o.Topic = Next();
                         break;
+                    case "--missed":
+                        o.Missed = Int();
+                        break;
                     case "--server-pid":
                         o.ServerPids = Next().Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList();
                         break;
@@ -115,9 +121,9 @@ namespace LoadGen
                 }
             }
 
-            if (o.Seconds > 600 || o.Hold > 600 || o.Conns > 100_000 || o.Subs > 100_000)
+            if (o.Seconds > 600 || o.Hold > 600 || o.Conns > 100_000 || o.Subs > 100_000 || o.Missed is < 1 or > 10_000)
             {
-                throw new ArgumentException("bounded runs only: at most 600 s and 100,000 connections");
+                throw new ArgumentException("bounded runs only: at most 600 s, 100,000 connections and 10,000 missed messages");
             }
 
             return o;
