@@ -34,37 +34,55 @@ public static class Recovery
         }
 
         var usage = new Usage(o.ServerPids);
-        byte[] subscribe = Encoding.UTF8.GetBytes("{\"op\":\"subscribe\",\"topic\":\"" + o.Topic + "\",\"id\":1,\"since\":{\"epoch\":\"" + epoch + "\",\"offset\":" + since + "}}");
+        byte[] subscribe = Client.EncodeFrame(Encoding.UTF8.GetBytes("{\"op\":\"subscribe\",\"topic\":\"" + o.Topic + "\",\"id\":1,\"since\":{\"epoch\":\"" + epoch + "\",\"offset\":" + since + "}}"), out _);
+        byte[] offsetKey = "\"offset\":"u8.ToArray();
         var clock = Stopwatch.StartNew();
+
+        // Our raw client (no JSON document per message): the clients' own CPU must not set the figure.
         double[] done = await Task.WhenAll(Enumerable.Range(0, o.Subs).Select(_ => Task.Run(async () =>
         {
-            using var client = new ClientWebSocket();
+            Client? client = null;
             try
             {
-                await client.ConnectAsync(url, deadline.Token);
-                await client.SendAsync(subscribe, WebSocketMessageType.Text, true, deadline.Token);
-                JsonElement ack = await ReceiveAsync(client, deadline.Token);
-                if (ack.GetProperty("op").GetString() != "ack" || !ack.GetProperty("recovered").GetBoolean())
-                {
-                    return -1;
-                }
-
-                for (long expected = since + 1; expected <= since + o.Missed; expected++)
-                {
-                    JsonElement message = await ReceiveAsync(client, deadline.Token);
-                    if (message.GetProperty("op").GetString() != "message" || message.GetProperty("offset").GetInt64() != expected)
+                client = await Client.ConnectAsync(url, null, 64 * 1024, deadline.Token);
+                await client.SendAsync(subscribe, deadline.Token);
+                long expected = since + 1;
+                bool acked = false, failed = false;
+                double at = -1;
+                using var finished = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+                await client.ReceiveLoopAsync(
+                    payload =>
                     {
-                        return -1;
-                    }
-                }
+                        if (!acked)
+                        {
+                            // The acknowledgement comes first, and says the missed messages follow.
+                            acked = true;
+                            failed |= !payload.StartsWith("{\"op\":\"ack\""u8) || payload.IndexOf("\"recovered\":true"u8) < 0;
+                        }
+                        else
+                        {
+                            // {"op":"message","topic":...,"offset":N,"data":...}: each offset once, in order.
+                            int key = payload.IndexOf(offsetKey);
+                            failed |= key < 0 || !System.Buffers.Text.Utf8Parser.TryParse(payload[(key + offsetKey.Length)..], out long offset, out _) || offset != expected;
+                            expected++;
+                        }
 
-                double at = clock.Elapsed.TotalMilliseconds;
-                await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, deadline.Token);
+                        if (failed || expected > since + o.Missed)
+                        {
+                            at = failed ? -1 : clock.Elapsed.TotalMilliseconds;
+                            finished.Cancel();
+                        }
+                    },
+                    finished.Token);
                 return at;
             }
-            catch (Exception error) when (error is WebSocketException or OperationCanceledException or JsonException)
+            catch (Exception error) when (error is System.Net.Sockets.SocketException or OperationCanceledException or IOException)
             {
                 return -1;
+            }
+            finally
+            {
+                client?.Dispose();
             }
         })));
         string cpu = usage.Report();
