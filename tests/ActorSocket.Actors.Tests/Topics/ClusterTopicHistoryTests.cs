@@ -165,6 +165,39 @@ public sealed class ClusterTopicHistoryTests : TopicHistoryContract
         Assert.NotEqual(epoch, answer.Position.Epoch);
     }
 
+    [Fact]
+    public async Task A_recovery_racing_with_publishes_is_whole_on_the_owner_s_node_and_on_another()
+    {
+        const string topic = "log:racing"; // a history longer than the race
+        ActorSystem ownerNode = OwnerNode(topic);
+        ActorSystem other = Nodes.First(node => node != ownerNode);
+        string epoch = History(_registries[Sys], topic, limit: 0).Position.Epoch;
+        Publish(_registries[Sys], topic, 1, 5);
+        foreach (ActorSystem node in new[] { ownerNode, other })
+        {
+            long from = History(_registries[Sys], topic, limit: 0).Position.Offset - 3;
+            var back = CreateTestProbe(node);
+            IActorRef publisherNode = _registries[Nodes.First(n => n != node)];
+            var publishing = Task.Run(() =>
+            {
+                for (int n = 0; n < 200; n++)
+                {
+                    publisherNode.Tell(new Topic.Publish(Message(topic, n)));
+                }
+            });
+            _registries[node].Tell(new Topic.Subscribe(topic, back, "ok", Since: new PubSubPosition(epoch, from)));
+            await publishing;
+            Assert.True(ExpectMsg<Topic.Subscribed>().Recovered);
+
+            // Every offset after "from", once, in order, across the replay and the live stream.
+            long[] offsets = [.. Enumerable.Range(0, 203).Select(_ => back.ExpectMsg<TopicMessage>(TimeSpan.FromSeconds(20)).Offset)];
+            Assert.Equal(Enumerable.Range((int)from + 1, 203).Select(n => (long)n), offsets);
+            back.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+            _registries[node].Tell(new Topic.Unsubscribe(topic, back, "gone"));
+            ExpectMsg("gone");
+        }
+    }
+
     /// <summary>The node whose shard region holds the topic's owner, starting it with a history read if needed.</summary>
     private ActorSystem OwnerNode(string topic)
     {

@@ -8,7 +8,8 @@ namespace ActorSocket.Actors.Tests.Topics;
 /// <summary>
 /// What every topic backend must do for topics with history, on one node or across a cluster:
 /// offsets without gaps, one order, epochs, recovery that is whole or refused, the history op.
-/// Topics of namespace <c>room</c> keep the last <see cref="HistorySize"/> messages; others none.
+/// Topics of namespace <c>room</c> keep the last <see cref="HistorySize"/> messages, of namespace
+/// <c>log</c> the last 1,000 (races that publish hundreds while a client recovers); others none.
 /// </summary>
 public abstract class TopicHistoryContract : TestKit
 {
@@ -22,7 +23,10 @@ public abstract class TopicHistoryContract : TestKit
     /// <summary>The namespaces the backends are created with.</summary>
     private protected static NamespaceTable Namespaces { get; } = new(
         new NamespaceSettings(),
-        [new NamespaceSettings { Name = "room", HistorySize = HistorySize, HistoryTtl = TimeSpan.FromMinutes(10) }]);
+        [
+            new NamespaceSettings { Name = "room", HistorySize = HistorySize, HistoryTtl = TimeSpan.FromMinutes(10) },
+            new NamespaceSettings { Name = "log", HistorySize = 1000, HistoryTtl = TimeSpan.FromMinutes(10) },
+        ]);
 
     /// <summary>A fresh backend (on the node the tests subscribe on).</summary>
     protected abstract IActorRef CreateBackend();
@@ -231,18 +235,18 @@ public abstract class TopicHistoryContract : TestKit
     public async Task A_recovery_racing_with_live_publishes_has_no_gap_and_no_duplicate()
     {
         IActorRef backend = CreateBackend();
-        string epoch = Subscribe(backend, "room:race", CreateTestProbe()).Position.Epoch;
-        Publish(backend, "room:race", 1, 5);
+        string epoch = Subscribe(backend, "log:race", CreateTestProbe()).Position.Epoch;
+        Publish(backend, "log:race", 1, 5);
         var back = CreateTestProbe();
         IActorRef via = PublishVia(backend);
         var publisher = Task.Run(() =>
         {
             for (int n = 6; n <= 205; n++)
             {
-                via.Tell(new Topic.Publish(Message("room:race", n)));
+                via.Tell(new Topic.Publish(Message("log:race", n)));
             }
         });
-        backend.Tell(new Topic.Subscribe("room:race", back, "ok", Since: new PubSubPosition(epoch, 3)));
+        backend.Tell(new Topic.Subscribe("log:race", back, "ok", Since: new PubSubPosition(epoch, 3)));
         await publisher;
         var answer = ExpectMsg<Topic.Subscribed>();
         Assert.True(answer.Recovered);
