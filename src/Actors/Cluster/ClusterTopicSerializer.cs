@@ -221,7 +221,18 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         }
     }
 
-    private IActorRef Resolve(string path) => system.Provider.ResolveActorRef(path);
+    private IActorRef Resolve(string path)
+    {
+        try
+        {
+            return system.Provider.ResolveActorRef(path);
+        }
+        catch (Exception error) when (error is FormatException or ArgumentException or UriFormatException)
+        {
+            // A path that is not one (corrupt, or from a node that lies) is the message's fault, not ours.
+            throw new System.Runtime.Serialization.SerializationException("A corrupt " + nameof(ClusterTopicSerializer) + " message: an actor path that does not parse.", error);
+        }
+    }
 
     /// <summary>A writer for messages whose size is not worth computing first.</summary>
     private sealed class GrowingWriter

@@ -69,12 +69,15 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// The sharding settings topic owners need, part of every cluster node's configuration: the
+    /// The sharding settings topic owners need, part of every cluster node's configuration: no
+    /// automatic passivation (an owner with history must outlive two idle minutes), the
     /// least-shard allocation of new shards, and no rebalancing (the old algorithm with no
     /// simultaneous rebalance allowed): an owner moves only when its node leaves or dies.
     /// </summary>
     public const string ClusterShardingDefaults = """
         akka.cluster.sharding {
+          # Owners passivate themselves, never while they hold history.
+          passivate-idle-entity-after = off
           least-shard-allocation-strategy {
             rebalance-absolute-limit = 0
             max-simultaneous-rebalance = 0

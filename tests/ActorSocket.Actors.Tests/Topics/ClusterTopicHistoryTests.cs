@@ -198,6 +198,64 @@ public sealed class ClusterTopicHistoryTests : TopicHistoryContract
         }
     }
 
+    [Fact]
+    public void Owner_messages_round_trip_and_corrupt_ones_end_in_a_serialization_error()
+    {
+        var serializer = (Akka.Serialization.SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(OwnerJoin));
+        Assert.IsType<ClusterTopicSerializer>(serializer);
+        TopicMessage[] sequenced = [TopicMessage.Create("room:é", "{\"a\":1}"u8).Sequenced(41), new TopicMessage("room:é", new byte[] { 0, 255 }, TopicPayload.Binary).Sequenced(42)];
+        IActorRef follower = CreateTestProbe().Ref;
+        object[] messages =
+        [
+            new OwnerJoin("room:é", follower, new PubSubPosition("e1", 40), 7, Rejoin: false),
+            new OwnerJoin("room:é", follower, null, 8, Rejoin: true),
+            new OwnerJoined("room:é", 7, new PubSubPosition("e1", 42), true, sequenced),
+            new OwnerJoined("room:é", 8, new PubSubPosition("e1", 0), null, []),
+            new OwnerLeave("room:é", follower),
+            new OwnerPublish("room:é", TopicMessage.Create("room:é", "[1,2]"u8), 9),
+            new OwnerAppended("room:é", [9, 10, 11]),
+            new OwnerMessages("room:é", "e1", sequenced),
+            new OwnerHistory("room:é", -1, new PubSubPosition("e1", 3), 12),
+        ];
+        foreach (object message in messages)
+        {
+            string manifest = serializer.Manifest(message);
+            byte[] bytes = serializer.ToBinary(message);
+            object copy = serializer.FromBinary(bytes, manifest);
+            Assert.Equal(Describe(message), Describe(copy));
+
+            // Every truncation and single-byte change: a result or a SerializationException, nothing else.
+            var random = new Random(11);
+            for (int cut = 0; cut < bytes.Length; cut++)
+            {
+                Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes[..cut], manifest));
+            }
+
+            for (int i = 0; i < 2_000; i++)
+            {
+                byte[] mutated = (byte[])bytes.Clone();
+                mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
+                try
+                {
+                    serializer.FromBinary(mutated, manifest);
+                }
+                catch (System.Runtime.Serialization.SerializationException)
+                {
+                }
+            }
+        }
+
+        static string Describe(object message) => message switch
+        {
+            OwnerJoined joined => joined with { Messages = [] } + string.Join(",", joined.Messages.Select(Describe)),
+            OwnerMessages stream => stream with { Messages = [] } + string.Join(",", stream.Messages.Select(Describe)),
+            OwnerPublish publish => publish with { Message = null! } + Describe(publish.Message),
+            OwnerAppended appended => appended.Topic + string.Join(",", appended.Correlations),
+            TopicMessage m => m.Topic + "/" + m.Kind + "/" + m.Offset + "/" + Convert.ToHexString(m.Data.Span),
+            _ => message.ToString()!,
+        };
+    }
+
     /// <summary>The node whose shard region holds the topic's owner, starting it with a history read if needed.</summary>
     private ActorSystem OwnerNode(string topic)
     {
