@@ -22,24 +22,11 @@ dotnet build -c Release src/Gateway -v q -nologo >/dev/null
 dotnet build -c Release bench/LoadGen -v q -nologo >/dev/null
 DLL=src/Gateway/bin/Release/net10.0/actorsocket.dll
 LOADGEN=bench/LoadGen/bin/Release/net10.0/loadgen
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
-for p in 0 1 2; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$((BASE + p))") 2>/dev/null; then
-    echo "run-channels.sh: port $((BASE + p)) is in use; PORT=... to choose another" >&2; exit 1
-  fi
-done
+SCRIPT=run-channels.sh
+. bench/lib.sh
+check_ports 3
 
-metric() { tr ' ' '\n' | grep "^$1=" | head -1 | cut -d= -f2; }
-stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done; pids=(); }
 start_one() { dotnet "$DLL" --port "$BASE" --log-level Warning >/dev/null 2>&1 & pids=($!); "$WSLOAD" probe "ws://127.0.0.1:$BASE/echo" --timeout 30 >/dev/null; }
-wait_up() {
-  for _ in $(seq 1 120); do
-    curl -fsS -D - -o /dev/null "http://127.0.0.1:$1/healthz" 2>/dev/null | grep -q "members $2 up of $2" && return 0
-    sleep 0.5
-  done
-  echo "run-channels.sh: node on $1 never saw $2 members up" >&2; exit 1
-}
 wsfanout() { # $1 = topic
   "$WSLOAD" fanout "ws://127.0.0.1:$BASE/pubsub" --subs "$SUBS" --pubs 1 --rate 0 --seconds "$SECONDS_PER_RUN" --topic "$1" --msg-size 32 --server-pid "${pids[0]}" 2>/dev/null | grep '^RESULT'
 }
@@ -70,14 +57,7 @@ for round in $(seq 1 "$ROUNDS"); do
   line "one node, room:bench (loadgen)" "$r"
   single=$(echo "$r" | metric deliveries_per_s)
 
-  log=$(mktemp)
-  dotnet "$DLL" --port "$BASE" --cluster --cluster-port 0 --log-level Information >"$log" 2>&1 & pids=($!)
-  for _ in $(seq 1 60); do grep -q 'Cluster node akka' "$log" && break; sleep 0.5; done
-  seed=$(grep -o 'Cluster node akka.tcp://[^ ]*' "$log" | head -1 | cut -d' ' -f3)
-  for n in 1 2; do
-    dotnet "$DLL" --port $((BASE + n)) --cluster --cluster-port 0 --seed-node "$seed" --log-level Warning >/dev/null 2>&1 & pids+=($!)
-  done
-  for n in 0 1 2; do wait_up $((BASE + n)) 3; done
+  start_three
   # Start the topic's owner (a history read), find its node, and publish from another one.
   /usr/bin/python3 - "ws://127.0.0.1:$BASE/pubsub" <<'PY'
 import asyncio, json, sys, websockets
@@ -97,7 +77,6 @@ PY
   r=$(cpu_per_delivery "$("$LOADGEN" fanout "$urls" --subs "$SUBS" --pubs 1 --window 64 --seconds "$SECONDS_PER_RUN" --msg-size 32 --topic room:bench \
     --server-pid "${pids[0]},${pids[1]},${pids[2]}" | grep '^RESULT')")
   stop_all
-  rm -f "$log"
   line "three nodes, owner on node $((owner + 1)), publisher on node $((publisher + 1))" "$r"
   printf '%-44s %.2f\n' "three nodes / one node" "$(echo "$(echo "$r" | metric deliveries_per_s) / $single" | bc -l)"
 

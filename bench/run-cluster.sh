@@ -19,24 +19,9 @@ dotnet build -c Release src/Gateway -v q -nologo >/dev/null
 dotnet build -c Release bench/LoadGen -v q -nologo >/dev/null
 DLL=src/Gateway/bin/Release/net10.0/actorsocket.dll
 LOADGEN=bench/LoadGen/bin/Release/net10.0/loadgen
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
-
-for p in 0 1 2; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$((BASE + p))") 2>/dev/null; then
-    echo "run-cluster.sh: port $((BASE + p)) is in use; PORT=... to choose another" >&2; exit 1
-  fi
-done
-
-metric() { tr ' ' '\n' | grep "^$1=" | head -1 | cut -d= -f2; }
-wait_up() { # $1 = port, $2 = members
-  for _ in $(seq 1 120); do
-    curl -fsS -D - -o /dev/null "http://127.0.0.1:$1/healthz" 2>/dev/null | grep -q "members $2 up of $2" && return 0
-    sleep 0.5
-  done
-  echo "run-cluster.sh: node on $1 never saw $2 members up" >&2; exit 1
-}
-stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done; pids=(); }
+SCRIPT=run-cluster.sh
+. bench/lib.sh
+check_ports 3
 
 args="--subs $SUBS --pubs 1 --window 64 --seconds $SECONDS_PER_RUN --msg-size 32 --topic bench"
 for round in $(seq 1 "$ROUNDS"); do
@@ -48,14 +33,7 @@ for round in $(seq 1 "$ROUNDS"); do
   stop_all
 
   # Three nodes: node 1 starts the cluster on a free remoting port, 2 and 3 join it.
-  log=$(mktemp)
-  dotnet "$DLL" --port "$BASE" --cluster --cluster-port 0 --log-level Information >"$log" 2>&1 & pids=($!)
-  for _ in $(seq 1 60); do grep -q 'Cluster node akka' "$log" && break; sleep 0.5; done
-  seed=$(grep -o 'Cluster node akka.tcp://[^ ]*' "$log" | head -1 | cut -d' ' -f3)
-  for n in 1 2; do
-    dotnet "$DLL" --port $((BASE + n)) --cluster --cluster-port 0 --seed-node "$seed" --log-level Warning >/dev/null 2>&1 & pids+=($!)
-  done
-  for n in 0 1 2; do wait_up $((BASE + n)) 3; done
+  start_three
   cluster=$("$LOADGEN" fanout "ws://127.0.0.1:$BASE/pubsub,ws://127.0.0.1:$((BASE + 1))/pubsub,ws://127.0.0.1:$((BASE + 2))/pubsub" $args \
     --server-pid "${pids[0]},${pids[1]},${pids[2]}" | grep '^RESULT')
   unreachable=""
@@ -63,7 +41,6 @@ for round in $(seq 1 "$ROUNDS"); do
     unreachable+="$(curl -fsS "http://127.0.0.1:$((BASE + n))/metrics" | grep '^actorsocket_cluster_unreachable_events_total' | cut -d' ' -f2) "
   done
   stop_all
-  rm -f "$log"
 
   s=$(echo "$single" | metric deliveries_per_s); c=$(echo "$cluster" | metric deliveries_per_s)
   printf 'round %s: one node %s deliveries/s (p99 %s us, lost %s; wsload %s, p99 %s us) | three nodes %s deliveries/s (p99 %s us, lost %s) | ratio %.2f | unreachable events per node: %s\n' \

@@ -44,37 +44,17 @@ public class ChatPageTests
         }
 
         TestServer server = await TestServer.StartAsync(port: port);
-        var start = new System.Diagnostics.ProcessStartInfo("node") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(BrowserDirectory, "reconnect.js"));
-        start.ArgumentList.Add($"http://127.0.0.1:{port}/");
-        using var browser = System.Diagnostics.Process.Start(start)!;
-        var lines = System.Threading.Channels.Channel.CreateUnbounded<string>();
-        var output = new System.Text.StringBuilder();
-        // The end of its output ends the channel: a failing script fails the test at once, with its stderr.
-        browser.OutputDataReceived += (_, e) => { if (e.Data is not null) { lines.Writer.TryWrite(e.Data); } else { lines.Writer.TryComplete(); } };
-        browser.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        browser.BeginOutputReadLine();
-        browser.BeginErrorReadLine();
         try
         {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(100));
-            Assert.True(await lines.Reader.WaitToReadAsync(deadline.Token), "the browser script ended: " + output);
-            Assert.Equal("online", await lines.Reader.ReadAsync(deadline.Token));
+            using var browser = BrowserScript.Start("reconnect.js", [$"http://127.0.0.1:{port}/"], TimeSpan.FromSeconds(100));
+            await browser.ExpectLineAsync("online");
             await server.DisposeAsync();
             server = await TestServer.StartAsync(port: port);
-            await browser.StandardInput.WriteLineAsync("restarted");
-            await browser.StandardInput.FlushAsync();
-            Assert.True(await lines.Reader.WaitToReadAsync(deadline.Token), "the browser script ended: " + output);
-            string last = await lines.Reader.ReadAsync(deadline.Token);
-            Assert.True(last == "ok", last + " " + output);
+            await browser.WriteLineAsync("restarted");
+            await browser.ExpectLineAsync("ok");
         }
         finally
         {
-            if (!browser.HasExited)
-            {
-                browser.Kill(entireProcessTree: true);
-            }
-
             await server.DisposeAsync();
         }
     }
@@ -94,42 +74,15 @@ public class ChatPageTests
 
         await SayAsync("early-1");
         await SayAsync("early-2");
-        var start = new System.Diagnostics.ProcessStartInfo("node") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(BrowserDirectory, "recover.js"));
-        start.ArgumentList.Add($"http://127.0.0.1:{proxy.Port}/");
-        start.ArgumentList.Add("early-1,early-2");
-        start.ArgumentList.Add("missed-1,missed-2,missed-3,live-1");
-        using var browser = System.Diagnostics.Process.Start(start)!;
-        var lines = System.Threading.Channels.Channel.CreateUnbounded<string>();
-        var output = new System.Text.StringBuilder();
-        browser.OutputDataReceived += (_, e) => { if (e.Data is not null) { lines.Writer.TryWrite(e.Data); } else { lines.Writer.TryComplete(); } };
-        browser.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        browser.BeginOutputReadLine();
-        browser.BeginErrorReadLine();
-        try
-        {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(100));
-            Assert.True(await lines.Reader.WaitToReadAsync(deadline.Token), "the browser script ended: " + output);
-            Assert.Equal("online", await lines.Reader.ReadAsync(deadline.Token));
-
-            proxy.CutAndHold(); // the page's network goes away; the server sees its connection end without a close
-            await SayAsync("missed-1");
-            await SayAsync("missed-2");
-            await SayAsync("missed-3");
-            proxy.Release();
-            await browser.StandardInput.WriteLineAsync("released");
-            await browser.StandardInput.FlushAsync();
-            await SayAsync("live-1");
-            Assert.True(await lines.Reader.WaitToReadAsync(deadline.Token), "the browser script ended: " + output);
-            string last = await lines.Reader.ReadAsync(deadline.Token);
-            Assert.True(last == "ok", last + " " + output);
-        }
-        finally
-        {
-            if (!browser.HasExited)
-            {
-                browser.Kill(entireProcessTree: true);
-            }
-        }
+        using var browser = BrowserScript.Start("recover.js", [$"http://127.0.0.1:{proxy.Port}/", "early-1,early-2", "missed-1,missed-2,missed-3,live-1"], TimeSpan.FromSeconds(100));
+        await browser.ExpectLineAsync("online");
+        proxy.CutAndHold(); // the page's network goes away; the server sees its connection end without a close
+        await SayAsync("missed-1");
+        await SayAsync("missed-2");
+        await SayAsync("missed-3");
+        proxy.Release();
+        await browser.WriteLineAsync("released");
+        await SayAsync("live-1");
+        await browser.ExpectLineAsync("ok");
     }
 }

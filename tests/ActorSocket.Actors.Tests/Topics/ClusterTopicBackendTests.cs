@@ -206,24 +206,7 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
 
         // Every truncation, every single-byte change, and a varint past 32 bits: a result or a
         // SerializationException, nothing else.
-        var random = new Random(5);
-        for (int cut = 0; cut < valid.Length; cut++)
-        {
-            Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(valid[..cut], manifest));
-        }
-
-        for (int i = 0; i < 20_000; i++)
-        {
-            byte[] mutated = (byte[])valid.Clone();
-            mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
-            try
-            {
-                serializer.FromBinary(mutated, manifest);
-            }
-            catch (System.Runtime.Serialization.SerializationException)
-            {
-            }
-        }
+        AssertCorruptionIsASerializationError(serializer, valid, manifest, mutations: 20_000);
 
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([.. new byte[8], 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], manifest));
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([1, 2, 3], serializer.Manifest(new ConfirmRequest("t", 1, 2))));
@@ -248,5 +231,31 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
             },
             TimeSpan.FromSeconds(10),
             TimeSpan.FromMilliseconds(200));
+    }
+
+    /// <summary>
+    /// Every truncation of <paramref name="valid"/> is a <see cref="System.Runtime.Serialization.SerializationException"/>,
+    /// and every single-byte change is a result or that exception, never another one.
+    /// </summary>
+    internal static void AssertCorruptionIsASerializationError(SerializerWithStringManifest serializer, byte[] valid, string manifest, int mutations)
+    {
+        for (int cut = 0; cut < valid.Length; cut++)
+        {
+            Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(valid[..cut], manifest));
+        }
+
+        var random = new Random(5);
+        for (int i = 0; i < mutations; i++)
+        {
+            byte[] mutated = (byte[])valid.Clone();
+            mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
+            try
+            {
+                serializer.FromBinary(mutated, manifest);
+            }
+            catch (System.Runtime.Serialization.SerializationException)
+            {
+            }
+        }
     }
 }
