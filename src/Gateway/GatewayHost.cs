@@ -66,7 +66,7 @@ public static class GatewayHost
                 // themselves (never while they hold history); shards move only when their node goes.
                 akka.WithShardRegion<TopicOwnerRegion>(
                     TopicOwnerRegion.TypeName,
-                    TopicOwner.PropsFactory(options.Topics.Namespaces, budget, metrics, options.Topics.IdleTimeout),
+                    TopicOwner.PropsFactory(options.Topics.Namespaces, budget, metrics, options.Topics.IdleTimeout, options.Topics.MaxTopics),
                     new OwnerMessageExtractor(),
                     new ShardOptions
                     {

@@ -27,6 +27,7 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
     private const string AppendedManifest = "A";
     private const string StreamManifest = "S";
     private const string HistoryManifest = "H";
+    private const string RefusedManifest = "R";
 
     /// <summary>Created by Akka from <c>akka.actor.serializers</c>.</summary>
     public ClusterTopicSerializer(ExtendedActorSystem system)
@@ -50,6 +51,7 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         OwnerAppended => AppendedManifest,
         OwnerMessages => StreamManifest,
         OwnerHistory => HistoryManifest,
+        OwnerRefused => RefusedManifest,
         _ => throw new ArgumentException("Cannot serialize " + o.GetType() + ".", nameof(o)),
     };
 
@@ -152,6 +154,10 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                 writer.String(stream.Epoch);
                 writer.Messages(stream.Messages);
                 break;
+            case OwnerRefused refused:
+                writer.String(refused.Topic);
+                writer.Long(refused.Correlation);
+                break;
             case OwnerHistory history:
                 writer.String(history.Topic);
                 writer.Long(history.Limit);
@@ -209,6 +215,8 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                     return new OwnerMessages(topic, reader.String(), reader.Messages(topic));
                 }
 
+            case RefusedManifest:
+                return new OwnerRefused(reader.String(), reader.Long());
             case HistoryManifest:
                 {
                     string topic = reader.String();

@@ -151,6 +151,9 @@ internal sealed class OwnedStream : ITopicStream
             case RetryTick:
                 Retry();
                 return true;
+            case OwnerRefused refused:
+                Refused(refused.Correlation);
+                return true;
             default:
                 return false;
         }
@@ -163,6 +166,26 @@ internal sealed class OwnedStream : ITopicStream
         {
             _owners.Tell(new OwnerLeave(_name, Self), ActorRefs.NoSender);
         }
+    }
+
+    /// <summary>The owner's node holds all the owners it may: the request is answered unavailable (a rejoin is asked again).</summary>
+    private void Refused(long correlation)
+    {
+        const string Full = "the node that would order this topic holds its maximum of topics; retry later";
+        if (_publishes.Remove(correlation, out var publish))
+        {
+            publish.Sender.Tell(new TopicRefused(publish.Ack, PubSubError.Unavailable, Full));
+        }
+        else if (_reads.Remove(correlation, out var read))
+        {
+            read.Sender.Tell(new TopicRefused(read.Request.Ack, PubSubError.Unavailable, Full));
+        }
+        else if (_joins.Remove(correlation, out var join) && !join.Subscribe.Subscriber.IsNobody())
+        {
+            join.Sender.Tell(new TopicRefused(join.Subscribe.Ack, PubSubError.Unavailable, Full));
+        }
+
+        _topic.MaybeIdle();
     }
 
     private void Joined(OwnerJoined answer, IActorRef owner)

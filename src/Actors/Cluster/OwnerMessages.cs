@@ -71,6 +71,14 @@ internal sealed record OwnerMessages(string Topic, string Epoch, IReadOnlyList<T
 /// <param name="Correlation">Carried back.</param>
 internal sealed record OwnerHistory(string Topic, int Limit, PubSubPosition? Since, long Correlation) : IOwnerCommand;
 
+/// <summary>
+/// Owner to follower: this node holds as many topic owners as it may (<c>pubsub.max-topics</c>), so
+/// the request was not taken; the client gets <c>unavailable</c> and may retry.
+/// </summary>
+/// <param name="Topic">The topic.</param>
+/// <param name="Correlation">The refused request's correlation.</param>
+internal sealed record OwnerRefused(string Topic, long Correlation) : IClusterTopicMessage;
+
 /// <summary>Sharding to owner, when its shard is handed to another node: stop.</summary>
 internal sealed class OwnerStop
 {

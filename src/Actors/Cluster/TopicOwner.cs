@@ -28,11 +28,14 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
     private readonly HashSet<IActorRef> _followers = [];
     private readonly List<TopicMessage> _batch = [];
     private readonly Dictionary<IActorRef, List<long>> _appended = [];
+    private readonly int _maxOwners;
     private bool _flushScheduled;
     private bool _expiryScheduled;
+    private bool _refusing;
 
-    public TopicOwner(string topic, NamespaceSettings space, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout)
+    public TopicOwner(string topic, NamespaceSettings space, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout, int maxOwners = int.MaxValue)
     {
+        _maxOwners = maxOwners;
         _topic = topic;
         _idleTimeout = idleTimeout;
         _metrics = metrics;
@@ -46,8 +49,13 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
     private bool IsIdle => _followers.Count == 0 && _history.Count == 0;
 
     /// <summary>The entity props for a topic (the entity id), as the shard region asks for them.</summary>
-    public static Func<string, Props> PropsFactory(NamespaceTable namespaces, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout) =>
-        topic => Props.Create(() => new TopicOwner(topic, namespaces.For(topic), budget, metrics, idleTimeout));
+    /// <param name="namespaces">The namespaces (each owner's history settings).</param>
+    /// <param name="budget">The node's history budget.</param>
+    /// <param name="metrics">Where owners and recoveries are counted.</param>
+    /// <param name="idleTimeout">How long an owner with no follower and no history lives on.</param>
+    /// <param name="maxOwners">Owners this node holds at most (<c>pubsub.max-topics</c>): topic names are the clients' to make up.</param>
+    public static Func<string, Props> PropsFactory(NamespaceTable namespaces, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout, int maxOwners = int.MaxValue) =>
+        topic => Props.Create(() => new TopicOwner(topic, namespaces.For(topic), budget, metrics, idleTimeout, maxOwners));
 
     /// <summary>
     /// Starts this node's shard region of topic owners directly (tests); the daemon starts the same
@@ -55,13 +63,13 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
     /// their node lives (<c>akka.cluster.sharding.least-shard-allocation-strategy</c> in
     /// <see cref="ClusterShardingDefaults"/>): in memory a moved owner would lose its history.
     /// </summary>
-    public static IActorRef StartRegion(ActorSystem system, NamespaceTable namespaces, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout)
+    public static IActorRef StartRegion(ActorSystem system, NamespaceTable namespaces, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout, int maxOwners = int.MaxValue)
     {
         ClusterSharding sharding = ClusterSharding.Get(system);
         ClusterShardingSettings settings = ClusterShardingSettings.Create(system).WithPassivateIdleAfter(TimeSpan.Zero).WithRememberEntities(false);
         return sharding.Start(
             TopicOwnerRegion.TypeName,
-            PropsFactory(namespaces, budget, metrics, idleTimeout),
+            PropsFactory(namespaces, budget, metrics, idleTimeout, maxOwners),
             settings,
             new OwnerMessageExtractor(),
             sharding.DefaultShardAllocationStrategy(settings),
@@ -102,18 +110,36 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
+        if (_metrics.TopicOwners.Value >= _maxOwners)
+        {
+            // Full: this incarnation only refuses what reaches it, then goes; a later one may find room.
+            _refusing = true;
+            Context.Parent.Tell(new Passivate(OwnerStop.Instance));
+            return;
+        }
+
         _metrics.TopicOwners.Inc();
         StartIdleTimer();
     }
 
     protected override void PostStop()
     {
-        _metrics.TopicOwners.Dec();
+        if (!_refusing)
+        {
+            _metrics.TopicOwners.Dec();
+        }
+
         _history.Clear(); // in memory: the stream ends with this incarnation
     }
 
     protected override void OnReceive(object message)
     {
+        if (_refusing)
+        {
+            Refuse(message);
+            return;
+        }
+
         switch (message)
         {
             case OwnerPublish publish:
@@ -204,6 +230,25 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
                 break;
             default:
                 Unhandled(message);
+                break;
+        }
+    }
+
+    private void Refuse(object message)
+    {
+        switch (message)
+        {
+            case OwnerPublish publish:
+                Sender.Tell(new OwnerRefused(_topic, publish.Correlation));
+                break;
+            case OwnerJoin join:
+                join.Follower.Tell(new OwnerRefused(_topic, join.Correlation));
+                break;
+            case OwnerHistory history:
+                Sender.Tell(new OwnerRefused(_topic, history.Correlation));
+                break;
+            case OwnerStop:
+                Context.Stop(Self);
                 break;
         }
     }

@@ -216,6 +216,7 @@ public sealed class ClusterTopicHistoryTests : TopicHistoryContract
             new OwnerAppended("room:é", [9, 10, 11]),
             new OwnerMessages("room:é", "e1", sequenced),
             new OwnerHistory("room:é", -1, new PubSubPosition("e1", 3), 12),
+            new OwnerRefused("room:é", 13),
         ];
         foreach (object message in messages)
         {
