@@ -56,7 +56,7 @@ public class ChannelTests
     [InlineData("actorsocket.pubsub.namespaces.room.history.size = -1", "history.size")]
     [InlineData("actorsocket.pubsub.default-namespace.history.ttl = 0s", "history.ttl")]
     [InlineData("actorsocket.pubsub.namespaces.room.history.durable = on", "durable")]
-    [InlineData("actorsocket.pubsub.namespaces.room.slow-consumer = latest", "slow-consumer")]
+    [InlineData("actorsocket.pubsub.namespaces.room.allow-publish = maybe", "allow-publish")]
     [InlineData("actorsocket.pubsub.namespaces.room.slow-consumer = fast", "slow-consumer")]
     [InlineData("actorsocket.pubsub.history-max-bytes = 0", "history-max-bytes")]
     public void A_namespace_setting_out_of_its_range_is_refused_at_start_with_its_key(string set, string key)

@@ -19,7 +19,7 @@ public class HostileClientTests
     private const long MiB = 1024 * 1024;
 
     /// <summary>Opens a raw socket, completes the handshake on <paramref name="path"/> and returns the socket (the 101 read, nothing more).</summary>
-    private static async Task<Socket> HandshakeAsync(int port, string path, int receiveBuffer = 0, int sendBuffer = 0)
+    internal static async Task<Socket> HandshakeAsync(int port, string path, int receiveBuffer = 0, int sendBuffer = 0)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         if (receiveBuffer > 0)
@@ -50,7 +50,7 @@ public class HostileClientTests
     }
 
     /// <summary>Masked client frames, as a client codec writes them.</summary>
-    private static byte[] ClientFrames(Action<WebSocketCodec> write)
+    internal static byte[] ClientFrames(Action<WebSocketCodec> write)
     {
         using var codec = new WebSocketCodec(Role.Client);
         write(codec);

@@ -295,6 +295,9 @@ internal sealed partial class ConnectionActor
             case Connection.SendEncodedFrames frames:
                 SendFrames(frames.Frames);
                 return;
+            case Connection.SendTopicFrames frames:
+                SendTopicFrames(frames);
+                return;
             case Connection.SendAndAck { Message: WsMessage.Text text }:
                 sent = codec.SendText(System.Text.Encoding.UTF8.GetBytes(text.Value));
                 (_sendAcks ??= new Queue<IActorRef>()).Enqueue(Sender);
@@ -465,6 +468,7 @@ internal sealed partial class ConnectionActor
         _context.Metrics.SlowConsumerCloses.Inc();
         // What is queued will never be read in time; only the close frame goes out.
         _codec!.ConsumeOutgoing(_codec.OutgoingLength);
+        ClearDeferred();
         StartClose(CloseCode.PolicyViolation, "slow consumer", TerminationCause.SlowConsumer);
     }
 

@@ -157,6 +157,11 @@ internal sealed partial class ConnectionActor
         _sending = false;
         _inflight = 0;
         _bytesOut += length;
+        if (_deferred is not null && _phase == Phase.Open && MaySend)
+        {
+            DrainDeferred();
+        }
+
         if (_sendAcks is { Count: > 0 })
         {
             ReleaseSendAcks();

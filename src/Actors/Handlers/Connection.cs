@@ -30,6 +30,17 @@ public static class Connection
     /// <param name="Frames">Unmasked server frames.</param>
     public sealed record SendEncodedFrames(IReadOnlyList<byte[]> Frames) : ICommand;
 
+    /// <summary>
+    /// Frames of one topic whose namespace lets a subscriber that falls behind lose messages
+    /// (<c>drop-oldest</c>, <c>latest</c>) instead of its connection: while the connection's
+    /// outbound buffer is over half full they wait per topic, where the policy drops the oldest, or
+    /// all but the newest.
+    /// </summary>
+    /// <param name="Frames">Unmasked server frames, oldest first, shared and never modified.</param>
+    /// <param name="Topic">The topic they belong to.</param>
+    /// <param name="Latest">True: only the newest waiting frame of the topic is kept; false: the oldest go first past the byte cap.</param>
+    internal sealed record SendTopicFrames(IReadOnlyList<byte[]> Frames, string Topic, bool Latest) : ICommand;
+
     /// <summary>Starts the close handshake.</summary>
     /// <param name="Code">The close code, one allowed on the wire.</param>
     /// <param name="Reason">At most 123 UTF-8 bytes.</param>

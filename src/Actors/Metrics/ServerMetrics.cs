@@ -26,6 +26,7 @@ internal sealed class ServerMetrics
         Publishes = factory.CreateCounter("actorsocket_publishes_total", "Messages published.");
         Deliveries = factory.CreateCounter("actorsocket_deliveries_total", "Messages handed to subscribers.");
         SlowConsumerCloses = factory.CreateCounter("actorsocket_slow_consumer_closes_total", "Connections closed with 1008 for falling behind.");
+        SlowConsumerDrops = factory.CreateCounter("actorsocket_slow_consumer_drops_total", "Messages not sent to a subscriber that fell behind, on topics whose namespace drops rather than closes, by policy (drop-oldest, latest).", "policy");
         Closes = factory.CreateCounter("actorsocket_connections_closed_total", "WebSocket connections ended, by close code and cause.", "code", "cause");
         ClusterMembers = factory.CreateGauge("actorsocket_cluster_members", "Cluster members this node sees, by status (up, joining, leaving, ...).", "status");
         ClusterUnreachable = factory.CreateGauge("actorsocket_cluster_unreachable_members", "Cluster members this node's failure detector marks unreachable now.");
@@ -118,6 +119,9 @@ internal sealed class ServerMetrics
 
     /// <summary>Messages handed to subscribers.</summary>
     public Counter Deliveries { get; }
+
+    /// <summary>Messages dropped for subscribers behind, by policy.</summary>
+    public Counter SlowConsumerDrops { get; }
 
     /// <summary>Slow-consumer closes.</summary>
     public Counter SlowConsumerCloses { get; }

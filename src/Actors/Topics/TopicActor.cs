@@ -25,12 +25,23 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     private readonly ITopicReach _reach;
     private readonly ITopicStream? _stream;
 
+    // Null: a subscriber that falls behind is closed (version 1). Else whether only the newest
+    // waiting frame is kept (latest) or the oldest go first (drop-oldest).
+    private readonly bool? _keepsLatest;
+
     public TopicActor(string name, TimeSpan idleTimeout, ServerMetrics metrics, TopicScope scope, NamespaceSettings? space = null, HistoryBudget? budget = null)
     {
         _name = name;
         _idleTimeout = idleTimeout;
         _metrics = metrics;
         _stream = space is { HasHistory: true } ? scope.StreamFor(this, Context, name, space, budget ?? new HistoryBudget(long.MaxValue)) : null;
+
+        _keepsLatest = space?.SlowConsumer switch
+        {
+            SlowConsumerPolicy.Latest => true,
+            SlowConsumerPolicy.DropOldest => false,
+            _ => null,
+        };
 
         // A topic with history reaches other nodes through its stream's owner, not the mediator.
         _reach = _stream is null ? scope.ReachFor(this, Context, name) : LocalReach.Instance;
@@ -161,7 +172,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         for (int g = 0; g < groups.Length; g++)
         {
             Group group = groups[g];
-            object envelope = group.Format is null ? message : new Handlers.Connection.SendEncodedFrame(group.Format.FrameFor(message));
+            object envelope = group.Format is null ? message : Frame(group.Format.FrameFor(message));
             IActorRef[] subscribers = group.All;
             for (int i = 0; i < subscribers.Length; i++)
             {
@@ -201,8 +212,8 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                     frames[i] = group.Format.FrameFor(messages[i]);
                 }
 
-                batch = new Handlers.Connection.SendEncodedFrames(frames);
-                singles = group.Singles.Length == 0 ? [] : [.. frames.Select(frame => new Handlers.Connection.SendEncodedFrame(frame))];
+                batch = Frames(frames);
+                singles = group.Singles.Length == 0 ? [] : [.. frames.Select(Frame)];
             }
 
             foreach (IActorRef subscriber in group.Batches)
@@ -290,6 +301,21 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
         _metrics.Deliveries.Inc(messages.Count);
     }
+
+    /// <summary>
+    /// Frames for a connection: as they are, or, where the namespace lets a subscriber that falls
+    /// behind lose messages rather than its connection, marked with the topic and its policy.
+    /// </summary>
+    private Handlers.Connection.ICommand Frame(byte[] frame) =>
+        _keepsLatest is { } latest ? new Handlers.Connection.SendTopicFrames([frame], _name, latest) : new Handlers.Connection.SendEncodedFrame(frame);
+
+    /// <summary>As <see cref="Frame"/>, for several frames in order.</summary>
+    private Handlers.Connection.ICommand Frames(byte[][] frames) => _keepsLatest switch
+    {
+        null when frames.Length == 1 => new Handlers.Connection.SendEncodedFrame(frames[0]),
+        null => new Handlers.Connection.SendEncodedFrames(frames),
+        { } latest => new Handlers.Connection.SendTopicFrames(frames, _name, latest),
+    };
 
     private void Remove(IActorRef subscriber)
     {

@@ -42,10 +42,6 @@ internal static class NamespaceOptions
         }
 
         SlowConsumerPolicy slowConsumer = Choice(space.GetString("slow-consumer", "close"), path + ".slow-consumer", SlowConsumers);
-        if (slowConsumer != SlowConsumerPolicy.Close)
-        {
-            throw new ConfigurationException($"actorsocket.{path}.slow-consumer: only close is available in this version.");
-        }
 
         long maxBytes = space.HasPath("history.max-bytes") ? space.GetByteSize("history.max-bytes") ?? 0 : 1024 * 1024;
         return new NamespaceSettings
