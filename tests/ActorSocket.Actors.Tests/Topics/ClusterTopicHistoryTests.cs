@@ -103,6 +103,30 @@ public sealed class ClusterTopicHistoryTests : TopicHistoryContract
     }
 
     [Fact]
+    public void Past_its_time_to_live_a_message_is_not_recovered_on_any_node()
+    {
+        // The owner's clock decides; a subscriber on this node keeps the stream (and its epoch) alive.
+        string epoch = Subscribe(_registries[Sys], "brief:x", CreateTestProbe()).Position.Epoch;
+        Publish(_registries[_nodeB], "brief:x", 1, 2);
+        foreach (ActorSystem node in Nodes)
+        {
+            AwaitAssert(
+                () =>
+                {
+                    var late = CreateTestProbe(node);
+                    Topic.Subscribed answer = Subscribe(_registries[node], "brief:x", late, new PubSubPosition(epoch, 0));
+                    Assert.False(answer.Recovered);
+                    Assert.Equal(new PubSubPosition(epoch, 2), answer.Position); // the same stream, its messages expired
+                    late.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+                },
+                TimeSpan.FromSeconds(20),
+                TimeSpan.FromMilliseconds(250));
+        }
+
+        Assert.Empty(History(_registries[_nodeC], "brief:x").Messages);
+    }
+
+    [Fact]
     public void A_recovery_on_every_node_gets_exactly_what_it_missed()
     {
         // Several topics: their owners land on different nodes, so each node recovers from a remote owner too.

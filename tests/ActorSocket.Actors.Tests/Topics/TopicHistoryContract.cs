@@ -9,7 +9,8 @@ namespace ActorSocket.Actors.Tests.Topics;
 /// What every topic backend must do for topics with history, on one node or across a cluster:
 /// offsets without gaps, one order, epochs, recovery that is whole or refused, the history op.
 /// Topics of namespace <c>room</c> keep the last <see cref="HistorySize"/> messages, of namespace
-/// <c>log</c> the last 1,000 (races that publish hundreds while a client recovers); others none.
+/// <c>log</c> the last 1,000 (races that publish hundreds while a client recovers), of namespace
+/// <c>brief</c> the last 10 for 2 s (expiry on a real clock); others none.
 /// </summary>
 public abstract class TopicHistoryContract : TestKit
 {
@@ -26,6 +27,7 @@ public abstract class TopicHistoryContract : TestKit
         [
             new NamespaceSettings { Name = "room", HistorySize = HistorySize, HistoryTtl = TimeSpan.FromMinutes(10) },
             new NamespaceSettings { Name = "log", HistorySize = 1000, HistoryTtl = TimeSpan.FromMinutes(10) },
+            new NamespaceSettings { Name = "brief", HistorySize = HistorySize, HistoryTtl = TimeSpan.FromSeconds(2) },
         ]);
 
     /// <summary>A fresh backend (on the node the tests subscribe on).</summary>
