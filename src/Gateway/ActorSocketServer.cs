@@ -167,6 +167,30 @@ public sealed class ActorSocketServer : IAsyncDisposable
 
         var cluster = Akka.Cluster.Cluster.Get(_system);
         var bridge = new ClusterBridge(_system, _options.Cluster.Topics, Metrics, _owners);
+
+        // Downed by the split-brain resolver (or leaving): before the actor system goes, every
+        // client is told to reconnect elsewhere (1012) rather than left connected and silent.
+        CoordinatedShutdown.Get(_system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "actorsocket-leave-cluster", async () =>
+        {
+            if (!_shuttingDown && _supervisor is not null
+                && CoordinatedShutdown.Get(_system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterLeavingReason)
+            {
+                _shuttingDown = true;
+                _logger.LogWarning("This node leaves the cluster: closing every connection with 1012 so that clients reconnect to another node");
+                try
+                {
+                    await _supervisor.Ask<ConnectionsSupervisor.Drained>(
+                        new ConnectionsSupervisor.Drain(new ConnectionActor.Shutdown(Protocol.CloseCode.ServiceRestart, "node left the cluster; reconnect to another")),
+                        TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+                }
+                catch (AskTimeoutException)
+                {
+                    _logger.LogWarning("Not every connection closed within 3 s; the rest are dropped");
+                }
+            }
+
+            return Akka.Done.Instance;
+        });
         _system.ActorOf(ClusterMonitor.Props(Metrics), "cluster-monitor");
         if (_options.Cluster.SeedNodes.Count == 0)
         {

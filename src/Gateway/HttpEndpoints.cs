@@ -46,6 +46,18 @@ internal sealed class HttpEndpoints : IHttpEndpoints
         }
     }
 
+    /// <inheritdoc />
+    public string? UpgradeRefusal()
+    {
+        if (_clusterStatus is null)
+        {
+            return null;
+        }
+
+        (bool member, string description) = _clusterStatus();
+        return member ? null : "this node does not serve now (" + description + "); connect to another";
+    }
+
     private HttpResponse Health()
     {
         if (_isShuttingDown())
@@ -58,11 +70,12 @@ internal sealed class HttpEndpoints : IHttpEndpoints
             return new HttpResponse(200, [new("Content-Type", "text/plain; charset=utf-8")], "ok"u8.ToArray());
         }
 
-        // A node that is not (yet) a member would deliver only its own publishes: not ready.
+        // A node that is not (yet) a member, or is cut off from the majority, would deliver only its
+        // own publishes: not ready, and new WebSocket clients are refused too.
         (bool member, string description) = _clusterStatus();
         return member
             ? new HttpResponse(200, [new("Content-Type", "text/plain; charset=utf-8"), new("X-Cluster-Member", description)], "ok"u8.ToArray())
-            : new HttpResponse(503, [new("Content-Type", "text/plain; charset=utf-8"), new("X-Cluster-Member", description)], System.Text.Encoding.UTF8.GetBytes("not a cluster member: " + description));
+            : new HttpResponse(503, [new("Content-Type", "text/plain; charset=utf-8"), new("X-Cluster-Member", description)], System.Text.Encoding.UTF8.GetBytes("not serving: " + description));
     }
 
     /// <summary>The chat page, embedded in the assembly (no CDN), read once.</summary>

@@ -112,11 +112,23 @@ public sealed partial class ClusterNode : IAsyncDisposable
         return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
     }
 
+    /// <summary>Freezes the process (SIGSTOP), as a long pause or a stalled VM would; <see cref="ThawAsync"/> resumes it.</summary>
+    public Task FreezeAsync() => SignalAsync("STOP");
+
+    /// <summary>Resumes a frozen process (SIGCONT).</summary>
+    public Task ThawAsync() => SignalAsync("CONT");
+
     /// <summary>kill -9: no leave, no close frames, the socket vanishes.</summary>
     public Task KillAsync() => _daemon.KillAsync();
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _daemon.DisposeAsync();
+
+    private async Task SignalAsync(string signal)
+    {
+        (int exitCode, string output) = await ExternalProcess.RunAsync("kill", ["-" + signal, _daemon.Pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+        Assert.True(exitCode == 0, "kill -" + signal + ": " + output);
+    }
 
     [GeneratedRegex(@"Cluster node (akka(?:\.ssl)?\.tcp://\S+) joining")]
     private static partial Regex AddressLine();

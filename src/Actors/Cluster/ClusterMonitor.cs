@@ -59,16 +59,37 @@ internal sealed class ClusterMonitor : ReceiveActor
 
     /// <summary>The cluster status of this node in a few words, for <c>/healthz</c>.</summary>
     /// <param name="cluster">The cluster extension.</param>
-    /// <returns>Whether this node takes part (up or weakly up), and a description.</returns>
+    /// <returns>
+    /// Whether this node serves: it is up (or weakly up) and it reaches a majority of the members
+    /// (itself included), so that it is on the side the split-brain resolver keeps; and a description.
+    /// </returns>
     public static (bool Member, string Description) Describe(Akka.Cluster.Cluster cluster)
     {
         ClusterEvent.CurrentClusterState state = cluster.State;
         MemberStatus status = cluster.SelfMember.Status;
+        var members = state.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving).ToList();
+        int reachable = members.Count(m => !state.Unreachable.Contains(m));
+        bool lowestReachable = members.Count > 0 && !state.Unreachable.Contains(members.OrderBy(m => m.Address, Member.AddressOrdering).First());
+        bool serving = Serves(status is MemberStatus.Up or MemberStatus.WeaklyUp, members.Count, reachable, lowestReachable);
         string description = string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
             $"{cluster.SelfAddress} {Name(status)}; members {state.Members.Count(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp)} up of {state.Members.Count}; unreachable {state.Unreachable.Count}");
-        return (status is MemberStatus.Up or MemberStatus.WeaklyUp, description);
+        if (status is MemberStatus.Up or MemberStatus.WeaklyUp && !serving)
+        {
+            description += string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; minority: reaches {reachable} of {members.Count} members");
+        }
+
+        return (serving, description);
     }
+
+    /// <summary>
+    /// Whether a node serves clients: up, and on the side that reaches more than half of the
+    /// members (itself included); on an even split, the side with the lowest address, as the
+    /// keep-majority split-brain resolver decides. A node cut off from the majority is about to be
+    /// downed: its clients would receive nothing from the others meanwhile.
+    /// </summary>
+    internal static bool Serves(bool up, int members, int reachable, bool lowestReachable) =>
+        up && (reachable * 2 > members || (reachable * 2 == members && lowestReachable));
 
     /// <inheritdoc />
     protected override void PreStart() =>

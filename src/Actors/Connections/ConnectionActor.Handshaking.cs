@@ -149,6 +149,12 @@ internal sealed partial class ConnectionActor
             return;
         }
 
+        if (request.IsWebSocketUpgrade && _context.Http.UpgradeRefusal() is { } notServing)
+        {
+            Respond(HttpResponse.Text(503, notServing));
+            return;
+        }
+
         Route? route = _context.Routes.Find(request.Path);
         if (route is null)
         {

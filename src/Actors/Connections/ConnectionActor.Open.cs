@@ -127,9 +127,9 @@ internal sealed partial class ConnectionActor
             case CloseTimeout when Fired(ref _closeTimer):
                 OnCloseTimeout();
                 return true;
-            case Shutdown:
+            case Shutdown shutdown:
                 _shuttingDown = true;
-                StartClose(CloseCode.GoingAway, "server shutting down", TerminationCause.Closed);
+                StartClose(shutdown.Code, shutdown.Reason, TerminationCause.Closed);
                 return true;
             case Terminated terminated when terminated.ActorRef.Equals(_handler):
                 OnHandlerTerminated();

@@ -76,15 +76,13 @@ internal sealed partial class ConnectionActor : UntypedActor, IReadSink
     /// <param name="CountedAddress">The address this connection was counted under by the per-address limits at accept, given back when it ends.</param>
     public sealed record Serve(ITransport Transport, long Id, bool OverCapacity, System.Net.IPAddress? CountedAddress = null);
 
-    /// <summary>Tells a connection the server is shutting down: it closes with 1001.</summary>
-    public sealed class Shutdown
+    /// <summary>Tells a connection the server is shutting down: it closes with <paramref name="Code"/> (1001 unless said otherwise).</summary>
+    /// <param name="Code">The close code.</param>
+    /// <param name="Reason">The close reason.</param>
+    public sealed record Shutdown(Protocol.CloseCode Code, string Reason)
     {
-        /// <summary>The single instance.</summary>
-        public static readonly Shutdown Instance = new();
-
-        private Shutdown()
-        {
-        }
+        /// <summary>The server stops: 1001.</summary>
+        public static readonly Shutdown Instance = new(Protocol.CloseCode.GoingAway, "server shutting down");
     }
 
     /// <summary>The client's address for logs and events (what a trusted proxy named, or the socket's peer); made when first needed.</summary>

@@ -16,6 +16,7 @@ internal sealed class ConnectionsSupervisor : UntypedActor
     private long _nextId;
     private int _children;
     private IActorRef? _drainWaiter;
+    private ConnectionActor.Shutdown _closing = ConnectionActor.Shutdown.Instance;
     private Props[]? _connectionProps;
 
     /// <summary>Creates the supervisor.</summary>
@@ -32,15 +33,12 @@ internal sealed class ConnectionsSupervisor : UntypedActor
     /// <param name="Transport">The transport; the supervisor owns it from now on.</param>
     public sealed record AcceptedTransport(ITransport Transport);
 
-    /// <summary>Closes every connection with 1001 and answers <see cref="Drained"/> when none is left.</summary>
-    public sealed class Drain
+    /// <summary>Closes every connection (with 1001 unless said otherwise) and answers <see cref="Drained"/> when none is left.</summary>
+    /// <param name="Close">How the connections are told.</param>
+    public sealed record Drain(ConnectionActor.Shutdown Close)
     {
-        /// <summary>The single instance.</summary>
-        public static readonly Drain Instance = new();
-
-        private Drain()
-        {
-        }
+        /// <summary>The server stops: 1001.</summary>
+        public static readonly Drain Instance = new(ConnectionActor.Shutdown.Instance);
     }
 
     /// <summary>Every connection has ended.</summary>
@@ -85,11 +83,12 @@ internal sealed class ConnectionsSupervisor : UntypedActor
                 }
 
                 break;
-            case Drain:
+            case Drain drain:
                 _drainWaiter = Sender;
+                _closing = drain.Close;
                 foreach (IActorRef child in Context.GetChildren())
                 {
-                    child.Tell(ConnectionActor.Shutdown.Instance);
+                    child.Tell(drain.Close);
                 }
 
                 if (_children == 0)
@@ -192,7 +191,7 @@ internal sealed class ConnectionsSupervisor : UntypedActor
         _children++;
         if (_drainWaiter is not null)
         {
-            child.Tell(ConnectionActor.Shutdown.Instance);
+            child.Tell(_closing);
         }
     }
 

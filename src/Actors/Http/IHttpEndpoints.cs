@@ -7,4 +7,10 @@ internal interface IHttpEndpoints
 {
     /// <summary>The response for <paramref name="request"/>, or null when no plain route has its path.</summary>
     Task<HttpResponse>? TryHandle(HttpRequest request);
+
+    /// <summary>
+    /// Why this node takes no new WebSocket clients now (in a cluster: not joined, or cut off from
+    /// the majority), answered with 503; null when it takes them.
+    /// </summary>
+    string? UpgradeRefusal() => null;
 }

@@ -57,4 +57,15 @@ public sealed class TopicOwnerTests : TestKit
         Assert.Equal(1, _metrics.TopicOwners.Value);
         Assert.Equal(2, _metrics.HistoryMessages.Value);
     }
+
+    [Theory]
+    [InlineData(true, 3, 3, true, true)]
+    [InlineData(true, 3, 2, false, true)] // one member lost: the majority side serves
+    [InlineData(true, 3, 1, true, false)] // cut off: even with the lowest address
+    [InlineData(true, 4, 2, true, true)] // an even split: the side with the lowest address, as keep-majority
+    [InlineData(true, 4, 2, false, false)]
+    [InlineData(false, 3, 3, true, false)] // not up (joining, leaving, down)
+    [InlineData(true, 1, 1, true, true)]
+    public void A_node_serves_only_when_up_and_on_the_side_the_resolver_keeps(bool up, int members, int reachable, bool lowestReachable, bool serves) =>
+        Assert.Equal(serves, ClusterMonitor.Serves(up, members, reachable, lowestReachable));
 }
