@@ -102,9 +102,10 @@ internal sealed class OwnedStream : ITopicStream
     {
         foreach (long correlation in _joins.Where(join => join.Value.Subscribe.Subscriber.Equals(subscriber)).Select(join => join.Key).ToList())
         {
-            // Its answer will still come: it must not subscribe anyone any more. Answered now instead.
+            // Its answer will still come: it must not subscribe anyone any more, but its sender still
+            // gets its acknowledgement (a connection counts every request it has not had answered).
             (Topic.Subscribe subscribe, IActorRef sender) = _joins[correlation];
-            _joins[correlation] = (subscribe with { Subscriber = ActorRefs.Nobody, Ack = null }, sender);
+            _joins[correlation] = (subscribe with { Subscriber = ActorRefs.Nobody }, sender);
         }
     }
 
@@ -180,7 +181,7 @@ internal sealed class OwnedStream : ITopicStream
         {
             read.Sender.Tell(new TopicRefused(read.Request.Ack, PubSubError.Unavailable, Full));
         }
-        else if (_joins.Remove(correlation, out var join) && !join.Subscribe.Subscriber.IsNobody())
+        else if (_joins.Remove(correlation, out var join))
         {
             join.Sender.Tell(new TopicRefused(join.Subscribe.Ack, PubSubError.Unavailable, Full));
         }
@@ -216,7 +217,13 @@ internal sealed class OwnedStream : ITopicStream
         (Topic.Subscribe subscribe, IActorRef sender) = join;
         if (subscribe.Subscriber.IsNobody())
         {
-            _topic.MaybeIdle(); // it left before the answer came
+            // It left before the answer came: acknowledged, not subscribed, nothing replayed.
+            if (subscribe.Ack is not null)
+            {
+                sender.Tell(new Topic.Subscribed(subscribe.Ack, answer.Position, answer.Recovered));
+            }
+
+            _topic.MaybeIdle();
             return;
         }
 

@@ -30,6 +30,10 @@ internal sealed partial class ConnectionActor
                 // Over half full only because this mailbox burst has not been written yet: write it
                 // now. A client that keeps up takes it, and nothing waits or is dropped for it.
                 FlushQueued();
+                if (!MaySend)
+                {
+                    return; // the write failed: the connection is ending
+                }
             }
 
             if (waiting is null && _codec!.OutgoingLength + _inflight + frame.Length <= DeferThreshold)

@@ -127,6 +127,24 @@ public sealed class ClusterTopicHistoryTests : TopicHistoryContract
     }
 
     [Fact]
+    public void A_subscribe_undone_before_its_answer_came_is_still_acknowledged_and_subscribes_nobody()
+    {
+        // A connection counts every request until it is answered: a subscribe with since that is
+        // undone while its answer is on its way from the owner must still be answered.
+        string epoch = History(_registries[Sys], "room:undo", limit: 0).Position.Epoch;
+        Publish(_registries[Sys], "room:undo", 1, 3);
+        var probe = CreateTestProbe();
+        _registries[Sys].Tell(new Topic.Subscribe("room:undo", probe, "ok", Since: new PubSubPosition(epoch, 0)));
+        _registries[Sys].Tell(new Topic.Unsubscribe("room:undo", probe, "gone"));
+        object[] answers = [ExpectMsg<object>(), ExpectMsg<object>()];
+        Assert.Contains(answers, answer => answer is Topic.Subscribed { Ack: "ok" });
+        Assert.Contains(answers, answer => answer as string == "gone");
+        probe.ReceiveWhile(TimeSpan.FromMilliseconds(300), message => message); // a replay, if the answer came first
+        Publish(_registries[_nodeB], "room:undo", 4, 1);
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
     public void A_recovery_on_every_node_gets_exactly_what_it_missed()
     {
         // Several topics: their owners land on different nodes, so each node recovers from a remote owner too.
