@@ -33,7 +33,7 @@ internal sealed class OwnedStream : ITopicStream
     private readonly IActorContext _context;
     private readonly string _name;
     private readonly IActorRef _owners;
-    private readonly Dictionary<long, (Topic.Subscribe Subscribe, IActorRef Sender)> _joins = [];
+    private readonly Dictionary<long, (Topic.Subscribe Subscribe, IActorRef Sender, DateTimeOffset Sent)> _joins = [];
     private readonly Dictionary<long, (IActorRef Sender, object? Ack, DateTimeOffset Sent)> _publishes = [];
     private readonly Dictionary<long, (Topic.History Request, IActorRef Sender, DateTimeOffset Sent)> _reads = [];
     private bool _retrying;
@@ -83,7 +83,7 @@ internal sealed class OwnedStream : ITopicStream
         }
 
         long correlation = ++_correlation;
-        _joins[correlation] = (subscribe, sender);
+        _joins[correlation] = (subscribe, sender, _topic.Now);
         _owners.Tell(new OwnerJoin(_name, Self, subscribe.Since, correlation, Rejoin: false), Self);
         StartRetrying();
     }
@@ -104,8 +104,8 @@ internal sealed class OwnedStream : ITopicStream
         {
             // Its answer will still come: it must not subscribe anyone any more, but its sender still
             // gets its acknowledgement (a connection counts every request it has not had answered).
-            (Topic.Subscribe subscribe, IActorRef sender) = _joins[correlation];
-            _joins[correlation] = (subscribe with { Subscriber = ActorRefs.Nobody }, sender);
+            (Topic.Subscribe subscribe, IActorRef sender, DateTimeOffset sent) = _joins[correlation];
+            _joins[correlation] = (subscribe with { Subscriber = ActorRefs.Nobody }, sender, sent);
         }
     }
 
@@ -214,7 +214,7 @@ internal sealed class OwnedStream : ITopicStream
             return;
         }
 
-        (Topic.Subscribe subscribe, IActorRef sender) = join;
+        (Topic.Subscribe subscribe, IActorRef sender, _) = join;
         if (subscribe.Subscriber.IsNobody())
         {
             // It left before the answer came: acknowledged, not subscribed, nothing replayed.
@@ -305,7 +305,7 @@ internal sealed class OwnedStream : ITopicStream
             StartRetrying();
         }
 
-        foreach ((long correlation, (Topic.Subscribe subscribe, _)) in _joins.OrderBy(join => join.Key))
+        foreach ((long correlation, (Topic.Subscribe subscribe, _, _)) in _joins.OrderBy(join => join.Key))
         {
             _owners.Tell(new OwnerJoin(_name, Self, subscribe.Since, correlation, Rejoin: false), Self);
         }
@@ -314,8 +314,9 @@ internal sealed class OwnedStream : ITopicStream
     /// <summary>
     /// What goes to the shard region while an owner's node fails may go to the dead node and be
     /// lost: joins are asked again each second until answered (the owner takes them twice without
-    /// harm), and a publish or history read unanswered for <see cref="ClusterTopicSettings.OwnerTimeout"/>
-    /// is answered <c>unavailable</c> (a publish is not sent twice: it could be delivered twice).
+    /// harm), and a subscribe, publish or history read unanswered for
+    /// <see cref="ClusterTopicSettings.OwnerTimeout"/> is answered <c>unavailable</c> (a publish is
+    /// not sent twice: it could be delivered twice).
     /// </summary>
     private void Retry()
     {
@@ -324,7 +325,7 @@ internal sealed class OwnedStream : ITopicStream
             _owners.Tell(new OwnerJoin(_name, Self, null, _rejoin, Rejoin: true), Self);
         }
 
-        foreach ((long correlation, (Topic.Subscribe subscribe, _)) in _joins.OrderBy(join => join.Key))
+        foreach ((long correlation, (Topic.Subscribe subscribe, _, _)) in _joins.OrderBy(join => join.Key))
         {
             _owners.Tell(new OwnerJoin(_name, Self, subscribe.Since, correlation, Rejoin: false), Self);
         }
@@ -335,6 +336,12 @@ internal sealed class OwnedStream : ITopicStream
             _publishes.Remove(correlation, out var publish);
             _cluster.Metrics.PublishesInDoubt.Inc();
             publish.Sender.Tell(new TopicRefused(publish.Ack, PubSubError.Unavailable, "the node that orders topic " + _name + " did not confirm this publish in time; it may not have been delivered"));
+        }
+
+        foreach (long correlation in _joins.Where(join => join.Value.Sent <= expired).Select(join => join.Key).ToList())
+        {
+            _joins.Remove(correlation, out var join);
+            join.Sender.Tell(new TopicRefused(join.Subscribe.Ack, PubSubError.Unavailable, "the node that orders topic " + _name + " did not answer this subscribe in time; retry"));
         }
 
         foreach (long correlation in _reads.Where(read => read.Value.Sent <= expired).Select(read => read.Key).ToList())

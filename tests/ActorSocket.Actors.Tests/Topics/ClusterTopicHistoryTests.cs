@@ -145,6 +145,24 @@ public sealed class ClusterTopicHistoryTests : TopicHistoryContract
     }
 
     [Fact]
+    public void Requests_an_owner_never_answers_are_answered_unavailable_after_the_owner_timeout()
+    {
+        // Owners that swallow everything (a node dying with the messages in flight, forever).
+        var blackHole = CreateTestProbe();
+        var metrics = new ServerMetrics();
+        var bridge = new ClusterBridge(Sys, new ClusterTopicSettings { OwnerTimeout = TimeSpan.FromSeconds(1) }, metrics, blackHole);
+        IActorRef registry = Sys.ActorOf(TopicRegistry.Props(Settings, metrics, bridge), "silent-topics");
+        registry.Tell(new Topic.Subscribe("room:silent", CreateTestProbe(), "subscribe"));
+        registry.Tell(new Topic.Publish(Message("room:silent", 1), "publish"));
+        registry.Tell(new Topic.History("room:silent", Ack: "history"));
+        var refused = Enumerable.Range(0, 3).Select(_ => ExpectMsg<TopicRefused>(TimeSpan.FromSeconds(15))).ToList();
+        Assert.Equal(["history", "publish", "subscribe"], refused.Select(r => (string)r.Ack!).Order());
+        Assert.All(refused, r => Assert.Equal(PubSubError.Unavailable, r.Code));
+        Assert.Equal(1, metrics.PublishesInDoubt.Value);
+        Assert.True(blackHole.ReceiveWhile(TimeSpan.FromMilliseconds(100), message => message).OfType<OwnerJoin>().Count() >= 2, "the join was asked again");
+    }
+
+    [Fact]
     public void A_recovery_on_every_node_gets_exactly_what_it_missed()
     {
         // Several topics: their owners land on different nodes, so each node recovers from a remote owner too.
