@@ -96,11 +96,8 @@ internal sealed class NamespaceTable
     /// <summary>The default namespace: topics without <c>:</c>, and those of namespaces not configured.</summary>
     public NamespaceSettings Default { get; }
 
-    /// <summary>The configured namespaces, by name.</summary>
-    public IReadOnlyDictionary<string, NamespaceSettings> Named => _named;
-
     /// <summary>The namespace part of <paramref name="topic"/>: before its first <c>:</c>, or empty.</summary>
-    public static ReadOnlySpan<char> NamespaceOf(string topic)
+    private static ReadOnlySpan<char> NamespaceOf(string topic)
     {
         int colon = topic.IndexOf(':', StringComparison.Ordinal);
         return colon < 0 ? [] : topic.AsSpan(0, colon);

@@ -10,20 +10,15 @@ namespace ActorSocket.Actors.Topics;
 internal sealed class HistoryBudget
 {
     private readonly ServerMetrics? _metrics;
+    private readonly long _maxBytes;
     private long _bytes;
 
     /// <summary>A budget of <paramref name="maxBytes"/>, counted in <paramref name="metrics"/> when given.</summary>
     public HistoryBudget(long maxBytes, ServerMetrics? metrics = null)
     {
-        MaxBytes = maxBytes;
+        _maxBytes = maxBytes;
         _metrics = metrics;
     }
-
-    /// <summary>The cap.</summary>
-    public long MaxBytes { get; }
-
-    /// <summary>The bytes held now.</summary>
-    public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>Takes <paramref name="bytes"/> for one message if the cap allows; false when it would pass it.</summary>
     public bool TryTake(long bytes)
@@ -31,7 +26,7 @@ internal sealed class HistoryBudget
         long current = Interlocked.Read(ref _bytes);
         while (true)
         {
-            if (current + bytes > MaxBytes)
+            if (current + bytes > _maxBytes)
             {
                 return false;
             }
@@ -97,9 +92,6 @@ internal sealed class TopicHistory
 
     /// <summary>Messages kept now.</summary>
     public int Count => _kept.Count;
-
-    /// <summary>Payload and overhead bytes kept now.</summary>
-    public long Bytes => _bytes;
 
     /// <summary>When the oldest kept message expires; null when nothing is kept.</summary>
     public DateTimeOffset? NextExpiry => _kept.TryPeek(out Entry entry) ? entry.Time + _settings.HistoryTtl : null;

@@ -14,7 +14,8 @@ namespace ActorSocket.Actors.Tests.Topics;
 /// </summary>
 public sealed class ClusterTopicBackendTests : TopicBackendContract
 {
-    private const string NodeConfig = """
+    /// <summary>A cluster node in a test process: loopback on a free port, fast gossip, our serializer.</summary>
+    internal const string NodeConfig = """
         akka.loglevel = WARNING
         # Two cluster nodes in a test process that shares 2 cores with the other test assembly: a
         # subscribe's acknowledgement once took over the 3 s default.

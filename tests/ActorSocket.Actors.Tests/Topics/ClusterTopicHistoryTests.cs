@@ -16,24 +16,11 @@ namespace ActorSocket.Actors.Tests.Topics;
 /// </summary>
 public sealed class ClusterTopicHistoryTests : TopicHistoryContract
 {
+    // Quick downing: a test kills the node of a topic's owner.
     private static readonly string NodeConfig = """
-        akka.loglevel = WARNING
-        akka.test.single-expect-default = 10s
-        akka.actor.provider = cluster
-        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-        akka.cluster {
-          gossip-interval = 200ms
-          leader-actions-interval = 200ms
-          pub-sub.gossip-interval = 250ms
-          downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
-          split-brain-resolver.stable-after = 2s
-          failure-detector.acceptable-heartbeat-pause = 2s
-        }
-        akka.actor.serializers.actorsocket-topics = "ActorSocket.Actors.Cluster.ClusterTopicSerializer, ActorSocket.Actors"
-        akka.actor.serialization-bindings {
-          "ActorSocket.Actors.Cluster.IClusterTopicMessage, ActorSocket.Actors" = actorsocket-topics
-        }
-        """ + TopicOwner.ClusterShardingDefaults;
+        akka.cluster.split-brain-resolver.stable-after = 2s
+        akka.cluster.failure-detector.acceptable-heartbeat-pause = 2s
+        """ + ClusterTopicBackendTests.NodeConfig + TopicOwner.ClusterShardingDefaults;
 
     private static readonly TopicSettings Settings = new() { Namespaces = Namespaces };
     private readonly ActorSystem _nodeB;
