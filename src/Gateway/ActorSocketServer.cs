@@ -31,13 +31,15 @@ public sealed class ActorSocketServer : IAsyncDisposable
     private IActorRef? _topics;
     private readonly HistoryBudget? _budget;
     private readonly IActorRef? _owners;
+    private readonly HistoryStore? _store;
     private volatile bool _shuttingDown;
 
     /// <summary>Creates a server that is not listening yet.</summary>
-    internal ActorSocketServer(GatewayOptions options, ActorSystem system, ILoggerFactory loggerFactory, ServerMetrics? metrics = null, HistoryBudget? budget = null, IActorRef? owners = null)
+    internal ActorSocketServer(GatewayOptions options, ActorSystem system, ILoggerFactory loggerFactory, ServerMetrics? metrics = null, HistoryBudget? budget = null, IActorRef? owners = null, HistoryStore? store = null)
     {
         _budget = budget;
         _owners = owners;
+        _store = store;
         _options = options;
         _system = system;
         _logger = loggerFactory.CreateLogger("ActorSocket.Gateway");
@@ -73,12 +75,22 @@ public sealed class ActorSocketServer : IAsyncDisposable
     {
         X509Certificate2? certificate = LoadCertificate();
         ClusterBridge? cluster = StartCluster();
-        _topics = _system.ActorOf(ActorSocket.Actors.Topics.TopicRegistry.Props(_options.Topics, Metrics, cluster, _budget), "topics");
+        OwnerLink? durableOwners = null;
+        if (cluster is null && _store is not null)
+        {
+            // One node with durable topics: their owners (the writers of the store) live here, unsharded.
+            IActorRef owners = _system.ActorOf(
+                LocalOwners.Props(TopicOwner.PropsFactory(_options.Topics.Namespaces, _budget ?? new HistoryBudget(_options.Topics.HistoryMaxBytes, Metrics), Metrics, _options.Topics.IdleTimeout, _options.Topics.MaxTopics, _store)),
+                "topic-owners");
+            durableOwners = new OwnerLink(owners, Metrics, _options.Cluster.Topics.OwnerTimeout, TimeSpan.FromSeconds(1), AcrossNodes: false);
+        }
+
+        _topics = _system.ActorOf(ActorSocket.Actors.Topics.TopicRegistry.Props(_options.Topics, Metrics, cluster, _budget, durableOwners), "topics");
         var routes = new RouteTable(BuildRoutes().Concat(extraRoutes ?? []));
         var context = new ServerContext(
             _options.Connection,
             routes,
-            new HttpEndpoints(Metrics, () => _shuttingDown, cluster is null ? null : () => ClusterMonitor.Describe(Akka.Cluster.Cluster.Get(_system))),
+            new HttpEndpoints(Metrics, () => _shuttingDown, cluster is null ? null : () => ClusterMonitor.Describe(Akka.Cluster.Cluster.Get(_system)), _store is null ? null : () => _store.Reachable),
             Metrics,
             ConnectionLogger,
             _options.MaxConnections,

@@ -58,6 +58,10 @@ public static class GatewayHost
         var budget = new HistoryBudget(options.Topics.HistoryMaxBytes, metrics);
         services.AddSingleton(metrics);
         services.AddSingleton(budget);
+        HistoryStore? store = options.HistoryStore.Needed
+            ? new HistoryStore(metrics, options.HistoryStore.Retry, HistoryStoreOptions.JournalPluginId, HistoryStoreOptions.SnapshotPluginId)
+            : null;
+        services.AddSingleton(new DurableTopics(store));
         services.AddAkka(ClusterOptions.SystemName, (akka, provider) =>
         {
             if (options.Cluster.Enabled)
@@ -66,7 +70,7 @@ public static class GatewayHost
                 // themselves (never while they hold history); shards move only when their node goes.
                 akka.WithShardRegion<TopicOwnerRegion>(
                     TopicOwnerRegion.TypeName,
-                    TopicOwner.PropsFactory(options.Topics.Namespaces, budget, metrics, options.Topics.IdleTimeout, options.Topics.MaxTopics),
+                    TopicOwner.PropsFactory(options.Topics.Namespaces, budget, metrics, options.Topics.IdleTimeout, options.Topics.MaxTopics, store),
                     new OwnerMessageExtractor(),
                     new ShardOptions
                     {
@@ -77,7 +81,7 @@ public static class GatewayHost
             }
 
             // Explicit akka.* keys win over what actorsocket.cluster stands for.
-            akka.AddHocon(config.WithFallback(options.Cluster.ToAkkaConfig()).WithFallback(options.EventLoopConfig()), HoconAddMode.Prepend);
+            akka.AddHocon(config.WithFallback(options.Cluster.ToAkkaConfig()).WithFallback(options.HistoryStore.ToAkkaConfig()).WithFallback(options.EventLoopConfig()), HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.LogLevel = SerilogSetup.AkkaLevel(options.LogLevel);
@@ -95,3 +99,7 @@ public static class GatewayHost
     public static ActorSocketServer Server(this IHost host) =>
         host.Services.GetRequiredService<GatewayService>().Server ?? throw new InvalidOperationException("The host is not started.");
 }
+
+/// <summary>The store of this node's durable topics, if any namespace is durable (a dependency-injection holder: the store may be null).</summary>
+/// <param name="Store">The store, or null.</param>
+internal sealed record DurableTopics(HistoryStore? Store);

@@ -33,7 +33,13 @@ internal sealed class GatewayService : IHostedService
     {
         var system = _services.GetRequiredService<ActorSystem>();
         IActorRef? owners = _options.Cluster.Enabled ? await ActorRegistry.For(system).GetAsync<TopicOwnerRegion>(cancellationToken) : null;
-        Server = new ActorSocketServer(_options, system, _services.GetRequiredService<ILoggerFactory>(), _services.GetRequiredService<ServerMetrics>(), _services.GetRequiredService<HistoryBudget>(), owners);
+        HistoryStore? store = _services.GetRequiredService<DurableTopics>().Store;
+        if (store is not null)
+        {
+            HistoryStorePreparation.Prepare(_options.HistoryStore, _services.GetRequiredService<ILoggerFactory>().CreateLogger("ActorSocket.History"));
+        }
+
+        Server = new ActorSocketServer(_options, system, _services.GetRequiredService<ILoggerFactory>(), _services.GetRequiredService<ServerMetrics>(), _services.GetRequiredService<HistoryBudget>(), owners, store);
         Server.Start(_routes.Routes.Select(route => route(system)).ToList());
         ActorSocketServer server = Server;
         _ = system.WhenTerminated.ContinueWith(

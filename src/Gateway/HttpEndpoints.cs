@@ -10,6 +10,7 @@ internal sealed class HttpEndpoints : IHttpEndpoints
     private readonly ServerMetrics _metrics;
     private readonly Func<bool> _isShuttingDown;
     private readonly Func<(bool Member, string Description)>? _clusterStatus;
+    private readonly Func<bool>? _storeReachable;
 
     /// <summary>Creates the endpoints.</summary>
     /// <param name="metrics">What <c>/metrics</c> exports.</param>
@@ -18,11 +19,17 @@ internal sealed class HttpEndpoints : IHttpEndpoints
     /// In cluster mode, this node's membership: <c>/healthz</c> names it in an
     /// <c>X-Cluster-Member</c> header and answers 503 until the node is up in the cluster.
     /// </param>
-    public HttpEndpoints(ServerMetrics metrics, Func<bool> isShuttingDown, Func<(bool Member, string Description)>? clusterStatus = null)
+    /// <param name="storeReachable">
+    /// With durable topics, whether their store answers: <c>/healthz</c> names it in an
+    /// <c>X-History-Store</c> header (<c>ok</c> or <c>unavailable</c>) and stays 200 either way, since
+    /// every other topic still works.
+    /// </param>
+    public HttpEndpoints(ServerMetrics metrics, Func<bool> isShuttingDown, Func<(bool Member, string Description)>? clusterStatus = null, Func<bool>? storeReachable = null)
     {
         _metrics = metrics;
         _isShuttingDown = isShuttingDown;
         _clusterStatus = clusterStatus;
+        _storeReachable = storeReachable;
     }
 
     /// <inheritdoc />
@@ -65,17 +72,24 @@ internal sealed class HttpEndpoints : IHttpEndpoints
             return new HttpResponse(503, [new("Content-Type", "text/plain; charset=utf-8")], "shutting down"u8.ToArray());
         }
 
+        var headers = new List<KeyValuePair<string, string>> { new("Content-Type", "text/plain; charset=utf-8") };
+        if (_storeReachable is not null)
+        {
+            headers.Add(new("X-History-Store", _storeReachable() ? "ok" : "unavailable"));
+        }
+
         if (_clusterStatus is null)
         {
-            return new HttpResponse(200, [new("Content-Type", "text/plain; charset=utf-8")], "ok"u8.ToArray());
+            return new HttpResponse(200, headers, "ok"u8.ToArray());
         }
 
         // A node that is not (yet) a member, or is cut off from the majority, would deliver only its
         // own publishes: not ready, and new WebSocket clients are refused too.
         (bool member, string description) = _clusterStatus();
+        headers.Add(new("X-Cluster-Member", description));
         return member
-            ? new HttpResponse(200, [new("Content-Type", "text/plain; charset=utf-8"), new("X-Cluster-Member", description)], "ok"u8.ToArray())
-            : new HttpResponse(503, [new("Content-Type", "text/plain; charset=utf-8"), new("X-Cluster-Member", description)], System.Text.Encoding.UTF8.GetBytes("not serving: " + description));
+            ? new HttpResponse(200, headers, "ok"u8.ToArray())
+            : new HttpResponse(503, headers, System.Text.Encoding.UTF8.GetBytes("not serving: " + description));
     }
 
     /// <summary>The chat page, embedded in the assembly (no CDN), read once.</summary>

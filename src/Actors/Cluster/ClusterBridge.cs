@@ -59,6 +59,14 @@ internal sealed class ClusterBridge
     /// <summary>This node's shard region of topic owners (topics with history), or null.</summary>
     public IActorRef? Owners { get; }
 
+    /// <summary>How topic actors reach the owners through the shard region.</summary>
+    public OwnerLink OwnerLink => new(
+        Owners ?? throw new InvalidOperationException("Topics with history in a cluster need the shard region of topic owners."),
+        Metrics,
+        Settings.OwnerTimeout,
+        Settings.ConfirmRetry * 5,
+        AcrossNodes: true);
+
     /// <summary>The DistributedPubSub mediator of this node.</summary>
     public IActorRef Mediator { get; }
 

@@ -29,6 +29,12 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
     private const string HistoryManifest = "H";
     private const string RefusedManifest = "R";
 
+    // What durable topics keep in their store: read back after restarts and upgrades, so these
+    // formats only ever gain new manifests, never change under an old one.
+    private const string StartedManifest = "D1S";
+    private const string AppendedEventManifest = "D1A";
+    private const string SnapshotManifest = "D1N";
+
     /// <summary>Created by Akka from <c>akka.actor.serializers</c>.</summary>
     public ClusterTopicSerializer(ExtendedActorSystem system)
         : base(system)
@@ -52,6 +58,9 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         OwnerMessages => StreamManifest,
         OwnerHistory => HistoryManifest,
         OwnerRefused => RefusedManifest,
+        StreamStarted => StartedManifest,
+        StreamAppended => AppendedEventManifest,
+        StreamSnapshot => SnapshotManifest,
         _ => throw new ArgumentException("Cannot serialize " + o.GetType() + ".", nameof(o)),
     };
 
@@ -105,6 +114,9 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             case IClusterTopicMessage owned:
                 return OwnerToBinary(owned);
 
+            case IStoredHistory stored:
+                return StoredToBinary(stored);
+
             default:
                 throw new ArgumentException("Cannot serialize " + obj.GetType() + ".", nameof(obj));
         }
@@ -157,6 +169,7 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             case OwnerRefused refused:
                 writer.String(refused.Topic);
                 writer.Long(refused.Correlation);
+                writer.Byte((byte)refused.Reason);
                 break;
             case OwnerHistory history:
                 writer.String(history.Topic);
@@ -171,10 +184,54 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         return writer.ToArray();
     }
 
+    // A durable stream's events and snapshots: each message with its kind, offset, publish time (Unix
+    // milliseconds) and bytes.
+    private static byte[] StoredToBinary(IStoredHistory stored)
+    {
+        var writer = new GrowingWriter();
+        writer.String(stored.Topic);
+        switch (stored)
+        {
+            case StreamStarted started:
+                writer.String(started.Epoch);
+                break;
+            case StreamAppended appended:
+                writer.Stored(appended.Messages);
+                break;
+            case StreamSnapshot snapshot:
+                writer.String(snapshot.Epoch);
+                writer.Long(snapshot.Offset);
+                writer.Stored(snapshot.Messages);
+                break;
+            default:
+                throw new ArgumentException("Cannot serialize " + stored.GetType() + ".", nameof(stored));
+        }
+
+        return writer.ToArray();
+    }
+
     private object OwnerFromBinary(ref Reader reader, string manifest)
     {
         switch (manifest)
         {
+            case StartedManifest:
+                return new StreamStarted(reader.String(), reader.String());
+            case AppendedEventManifest:
+                {
+                    string topic = reader.String();
+                    return new StreamAppended(topic, reader.Stored(topic));
+                }
+
+            case SnapshotManifest:
+                {
+                    string topic = reader.String();
+                    string epoch = reader.String();
+                    long offset = reader.Long();
+                    return offset is >= 0 and <= PubSubCodec.MaxPosition
+                        ? new StreamSnapshot(topic, epoch, offset, reader.Stored(topic))
+                        : throw new System.Runtime.Serialization.SerializationException("A stored stream at offset " + offset + ".");
+                }
+
             case JoinManifest:
                 return new OwnerJoin(reader.String(), Resolve(reader.String()), reader.Position(), reader.Long(), reader.Flag());
             case JoinedManifest:
@@ -216,7 +273,7 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                 }
 
             case RefusedManifest:
-                return new OwnerRefused(reader.String(), reader.Long());
+                return new OwnerRefused(reader.String(), reader.Long(), reader.Refusal());
             case HistoryManifest:
                 {
                     string topic = reader.String();
@@ -297,6 +354,18 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                 Byte((byte)message.Kind);
                 Long(message.Offset);
                 Bytes(message.Data.Span);
+            }
+        }
+
+        public void Stored(IReadOnlyList<StoredMessage> messages)
+        {
+            VarInt((uint)messages.Count);
+            foreach (StoredMessage stored in messages)
+            {
+                Byte((byte)stored.Message.Kind);
+                Long(stored.Message.Offset);
+                Long(stored.Time.ToUnixTimeMilliseconds());
+                Bytes(stored.Message.Data.Span);
             }
         }
 
@@ -477,6 +546,13 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             return value <= 1 ? value == 1 : throw Corrupt("a flag of " + value);
         }
 
+        public OwnerRefusal Refusal()
+        {
+            Need(1);
+            byte value = _buffer[_position++];
+            return value <= (byte)OwnerRefusal.InDoubt ? (OwnerRefusal)value : throw Corrupt("a refusal reason of " + value);
+        }
+
         public bool? Tristate()
         {
             Need(1);
@@ -494,6 +570,31 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             string epoch = String();
             long offset = Long();
             return offset is >= 0 and <= PubSubCodec.MaxPosition ? new PubSubPosition(epoch, offset) : throw Corrupt("an offset of " + offset);
+        }
+
+        /// <summary>A durable stream's messages, each with its offset and publish time.</summary>
+        public StoredMessage[] Stored(string topic)
+        {
+            int count = Count();
+            byte[] encodedTopic = PubSubCodec.EncodeTopic(topic);
+            var messages = new StoredMessage[count];
+            for (int i = 0; i < count; i++)
+            {
+                TopicPayload kind = Kind();
+                long offset = Long();
+                long time = Long();
+                if (offset is < 1 or > PubSubCodec.MaxPosition || time < 0 || time > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+                {
+                    throw Corrupt("a stored message at offset " + offset + ", time " + time);
+                }
+
+                TopicMessage message = kind == TopicPayload.Json
+                    ? TopicMessage.CreateSequenced(topic, encodedTopic, Bytes(), offset)
+                    : TopicMessage.CreateSequenced(topic, Bytes().ToArray(), kind, offset);
+                messages[i] = new StoredMessage(message, DateTimeOffset.FromUnixTimeMilliseconds(time));
+            }
+
+            return messages;
         }
 
         /// <summary>Messages of a stream, each decoded with its offset and, for JSON, its /pubsub frame encoded once.</summary>

@@ -1,3 +1,4 @@
+using ActorSocket.Actors.Metrics;
 using ActorSocket.Actors.Topics;
 using ActorSocket.Protocol.PubSub;
 using Akka.Actor;
@@ -28,7 +29,7 @@ namespace ActorSocket.Actors.Cluster;
 /// </remarks>
 internal sealed class OwnedStream : ITopicStream
 {
-    private readonly ClusterBridge _cluster;
+    private readonly OwnerLink _link;
     private readonly TopicActor _topic;
     private readonly IActorContext _context;
     private readonly string _name;
@@ -44,13 +45,13 @@ internal sealed class OwnedStream : ITopicStream
     private string _epoch = string.Empty;
     private long _next;
 
-    public OwnedStream(ClusterBridge cluster, TopicActor topic, IActorContext context, string name)
+    public OwnedStream(OwnerLink link, TopicActor topic, IActorContext context, string name)
     {
-        _cluster = cluster;
+        _link = link;
         _topic = topic;
         _context = context;
         _name = name;
-        _owners = cluster.Owners ?? throw new InvalidOperationException("Topics with history in a cluster need the shard region of topic owners.");
+        _owners = link.Owners;
     }
 
     /// <inheritdoc />
@@ -153,7 +154,7 @@ internal sealed class OwnedStream : ITopicStream
                 Retry();
                 return true;
             case OwnerRefused refused:
-                Refused(refused.Correlation);
+                Refused(refused.Correlation, refused.Reason);
                 return true;
             default:
                 return false;
@@ -169,21 +170,29 @@ internal sealed class OwnedStream : ITopicStream
         }
     }
 
-    /// <summary>The owner's node holds all the owners it may: the request is answered unavailable (a rejoin is asked again).</summary>
-    private void Refused(long correlation)
+    /// <summary>
+    /// The owner did not take a request (its node holds all the owners it may, or the topic's store
+    /// cannot be reached): it is answered unavailable (a rejoin is asked again).
+    /// </summary>
+    private void Refused(long correlation, OwnerRefusal reason)
     {
-        const string Full = "the node that would order this topic holds its maximum of topics; retry later";
+        string why = reason switch
+        {
+            OwnerRefusal.StoreUnavailable => "the store of durable topic " + _name + " cannot be reached; retry later",
+            OwnerRefusal.InDoubt => "the store of durable topic " + _name + " failed while this publish was written; it may or may not have been kept",
+            _ => "the node that would order this topic holds its maximum of topics; retry later",
+        };
         if (_publishes.Remove(correlation, out var publish))
         {
-            publish.Sender.Tell(new TopicRefused(publish.Ack, PubSubError.Unavailable, Full));
+            publish.Sender.Tell(new TopicRefused(publish.Ack, PubSubError.Unavailable, why));
         }
         else if (_reads.Remove(correlation, out var read))
         {
-            read.Sender.Tell(new TopicRefused(read.Request.Ack, PubSubError.Unavailable, Full));
+            read.Sender.Tell(new TopicRefused(read.Request.Ack, PubSubError.Unavailable, why));
         }
         else if (_joins.Remove(correlation, out var join))
         {
-            join.Sender.Tell(new TopicRefused(join.Subscribe.Ack, PubSubError.Unavailable, Full));
+            join.Sender.Tell(new TopicRefused(join.Subscribe.Ack, PubSubError.Unavailable, why));
         }
 
         _topic.MaybeIdle();
@@ -194,10 +203,16 @@ internal sealed class OwnedStream : ITopicStream
         Watch(owner);
         if (answer.Correlation == _rejoin)
         {
-            // A new owner's stream: what it already holds is new to every subscriber here.
+            // A new owner: in a new epoch (in memory), everything it holds is new to every subscriber
+            // here; in the same epoch (a durable stream, recovered), what came after the last
+            // message delivered here.
             _rejoin = -1;
-            _epoch = answer.Position.Epoch;
-            _next = 1;
+            if (!string.Equals(answer.Position.Epoch, _epoch, StringComparison.Ordinal))
+            {
+                _epoch = answer.Position.Epoch;
+                _next = 1;
+            }
+
             Deliver(answer.Messages);
             _next = answer.Position.Offset + 1;
             _following = true;
@@ -247,8 +262,12 @@ internal sealed class OwnedStream : ITopicStream
             return; // from an owner this node no longer follows
         }
 
-        _cluster.Metrics.ClusterBatchesIn.Inc();
-        _cluster.Metrics.ClusterMessagesIn.Inc(messages.Messages.Count);
+        if (_link.AcrossNodes)
+        {
+            _link.Metrics.ClusterBatchesIn.Inc();
+            _link.Metrics.ClusterMessagesIn.Inc(messages.Messages.Count);
+        }
+
         Deliver(messages.Messages);
     }
 
@@ -279,10 +298,10 @@ internal sealed class OwnedStream : ITopicStream
     private void OwnerLost()
     {
         _owner = null;
-        _cluster.Metrics.OwnerHandovers.Inc();
+        _link.Metrics.OwnerHandovers.Inc();
         if (_publishes.Count > 0)
         {
-            _cluster.Metrics.PublishesInDoubt.Inc(_publishes.Count);
+            _link.Metrics.PublishesInDoubt.Inc(_publishes.Count);
             foreach ((IActorRef sender, object? ack, _) in _publishes.Values)
             {
                 sender.Tell(new TopicRefused(ack, PubSubError.Unavailable, "the node that ordered topic " + _name + " left the cluster before confirming this publish; it may not have been delivered"));
@@ -330,11 +349,11 @@ internal sealed class OwnedStream : ITopicStream
             _owners.Tell(new OwnerJoin(_name, Self, subscribe.Since, correlation, Rejoin: false), Self);
         }
 
-        DateTimeOffset expired = _topic.Now - _cluster.Settings.OwnerTimeout;
+        DateTimeOffset expired = _topic.Now - _link.OwnerTimeout;
         foreach (long correlation in _publishes.Where(publish => publish.Value.Sent <= expired).Select(publish => publish.Key).ToList())
         {
             _publishes.Remove(correlation, out var publish);
-            _cluster.Metrics.PublishesInDoubt.Inc();
+            _link.Metrics.PublishesInDoubt.Inc();
             publish.Sender.Tell(new TopicRefused(publish.Ack, PubSubError.Unavailable, "the node that orders topic " + _name + " did not confirm this publish in time; it may not have been delivered"));
         }
 
@@ -363,7 +382,7 @@ internal sealed class OwnedStream : ITopicStream
         if (!_retrying)
         {
             _retrying = true;
-            _topic.Timers.StartPeriodicTimer(nameof(RetryTick), RetryTick.Instance, _cluster.Settings.ConfirmRetry * 5);
+            _topic.Timers.StartPeriodicTimer(nameof(RetryTick), RetryTick.Instance, _link.Retry);
         }
     }
 
@@ -393,3 +412,11 @@ internal sealed class OwnedStream : ITopicStream
         }
     }
 }
+
+/// <summary>How a node's topic actors reach the owners of topics with history: the shard region (a cluster) or <see cref="LocalOwners"/> (durable topics on one node).</summary>
+/// <param name="Owners">Where owner commands go.</param>
+/// <param name="Metrics">Where handovers and publishes in doubt are counted.</param>
+/// <param name="OwnerTimeout">Longest wait for an owner's answer before the client gets <c>unavailable</c>.</param>
+/// <param name="Retry">How often unanswered joins are asked again.</param>
+/// <param name="AcrossNodes">Whether the owners' messages cross nodes (counted as cluster traffic).</param>
+internal sealed record OwnerLink(IActorRef Owners, ServerMetrics Metrics, TimeSpan OwnerTimeout, TimeSpan Retry, bool AcrossNodes);

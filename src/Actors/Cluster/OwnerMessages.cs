@@ -71,13 +71,27 @@ internal sealed record OwnerMessages(string Topic, string Epoch, IReadOnlyList<T
 /// <param name="Correlation">Carried back.</param>
 internal sealed record OwnerHistory(string Topic, int Limit, PubSubPosition? Since, long Correlation) : IOwnerCommand;
 
+/// <summary>Why an owner did not take a request.</summary>
+internal enum OwnerRefusal : byte
+{
+    /// <summary>The owner's node holds as many topic owners as it may (<c>pubsub.max-topics</c>).</summary>
+    Full,
+
+    /// <summary>The topic's history is durable and its store cannot be reached: nothing was written.</summary>
+    StoreUnavailable,
+
+    /// <summary>The store failed while this publish was being written: it may or may not have been kept (and delivered later).</summary>
+    InDoubt,
+}
+
 /// <summary>
-/// Owner to follower: this node holds as many topic owners as it may (<c>pubsub.max-topics</c>), so
-/// the request was not taken; the client gets <c>unavailable</c> and may retry.
+/// Owner to follower: the request was not taken (see <see cref="OwnerRefusal"/>); the client gets
+/// <c>unavailable</c> and may retry.
 /// </summary>
 /// <param name="Topic">The topic.</param>
 /// <param name="Correlation">The refused request's correlation.</param>
-internal sealed record OwnerRefused(string Topic, long Correlation) : IClusterTopicMessage;
+/// <param name="Reason">Why.</param>
+internal sealed record OwnerRefused(string Topic, long Correlation, OwnerRefusal Reason = OwnerRefusal.Full) : IClusterTopicMessage;
 
 /// <summary>Sharding to owner, when its shard is handed to another node: stop.</summary>
 internal sealed class OwnerStop

@@ -2,60 +2,107 @@ using ActorSocket.Actors.Metrics;
 using ActorSocket.Actors.Topics;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
+using Akka.Event;
 
 namespace ActorSocket.Actors.Cluster;
 
 /// <summary>
-/// The single writer of one topic with history in a cluster: an Akka.Cluster.Sharding entity, so
+/// The single writer of one topic with history: in a cluster an Akka.Cluster.Sharding entity, so
 /// exactly one lives in the cluster at a time and sharding starts it again elsewhere when its node
-/// goes. It gives every publish, from any node, the next offset, keeps it in the topic's
-/// <see cref="TopicHistory"/>, and sends it once to each node that follows the topic (that node's
-/// topic actor delivers to its connections in offset order).
+/// goes; on one node with durable history, a child of <see cref="LocalOwners"/>. It gives every
+/// publish, from any node, the next offset, keeps it in the topic's <see cref="TopicHistory"/>, and
+/// sends it once to each node that follows the topic (that node's topic actor delivers to its
+/// connections in offset order).
 /// </summary>
 /// <remarks>
+/// <para>
 /// In memory, a new incarnation is a new stream: a new epoch, offsets from 1. It lives while a node
 /// follows it or its history holds a message, and passivates itself after the idle timeout
 /// otherwise. Messages to followers leave in batches, one per follower per mailbox burst; a join is
 /// answered only after what is batched went out, so the answer's position is never ahead of what
 /// the follower has received.
+/// </para>
+/// <para>
+/// Durable (the namespace's <c>history.durable</c>): a <see cref="TopicJournal"/> child recovers the
+/// stream first (requests wait meanwhile), so a new incarnation continues the same epoch and
+/// offsets. A burst of publishes is given its offsets and written as one event, and delivered and
+/// acknowledged only once written; the next burst is written when the last one is. When the store
+/// fails, publishes are answered <c>unavailable</c> (those being written: in doubt), subscribes and
+/// reads are still answered from memory, and the journal is tried again every
+/// <see cref="HistoryStore.Retry"/>; a write that reached the store after all is delivered then.
+/// A durable owner does not need to live for its history: it passivates when no node follows it.
+/// </para>
 /// </remarks>
-internal sealed class TopicOwner : UntypedActor, IWithTimers
+internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStash
 {
+    /// <summary>Most messages written as one event. 1000: a burst at 20,000 publishes/s is a few writes.</summary>
+    private const int MaxWriteMessages = 1000;
+
+    /// <summary>Most payload bytes written as one event. 1 MiB: one row, well under any store's limit.</summary>
+    private const int MaxWriteBytes = 1024 * 1024;
+
     private readonly string _topic;
+    private readonly NamespaceSettings _space;
+    private readonly HistoryBudget _budget;
     private readonly TimeSpan _idleTimeout;
     private readonly ServerMetrics _metrics;
-    private readonly TopicHistory _history;
     private readonly HashSet<IActorRef> _followers = [];
     private readonly List<TopicMessage> _batch = [];
     private readonly Dictionary<IActorRef, List<long>> _appended = [];
     private readonly int _maxOwners;
+    private readonly HistoryStore? _store;
+    private readonly List<(TopicMessage Message, IActorRef Sender, long Correlation)> _pending = [];
+    private TopicHistory? _history;
     private bool _flushScheduled;
     private bool _expiryScheduled;
     private bool _refusing;
+    private OwnerRefusal _refusal = OwnerRefusal.Full;
 
-    public TopicOwner(string topic, NamespaceSettings space, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout, int maxOwners = int.MaxValue)
+    // Durable only: the journal child, the write in flight, and what the store holds beyond the last snapshot.
+    private IActorRef? _journal;
+    private int _journals;
+    private (StoredMessage[] Messages, (IActorRef Sender, long Correlation)[] Publishers)? _writing;
+    private bool _storeDown;
+    private int _unsnapshotted;
+    private long _droppedAtSnapshot;
+    private DateTimeOffset _snapshotAt;
+
+    public TopicOwner(string topic, NamespaceSettings space, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout, int maxOwners = int.MaxValue, HistoryStore? store = null)
     {
         _maxOwners = maxOwners;
         _topic = topic;
+        _space = space;
+        _budget = budget;
         _idleTimeout = idleTimeout;
         _metrics = metrics;
-        _history = new TopicHistory(space, budget);
+        _store = space.HistoryDurable ? store ?? throw new InvalidOperationException("Namespace " + space.Name + " has durable history but this node has no history store.") : null;
+        _history = _store is null ? new TopicHistory(space, budget) : null;
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    public IStash Stash { get; set; } = null!;
+
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
-    private bool IsIdle => _followers.Count == 0 && _history.Count == 0;
+    /// <summary>Whether nothing keeps this owner: no follower, nothing being written, and (in memory) no history.</summary>
+    private bool IsIdle => _followers.Count == 0 && _pending.Count == 0 && _writing is null && (_store is not null || _history!.Count == 0);
 
-    /// <summary>The entity props for a topic (the entity id), as the shard region asks for them.</summary>
+    /// <summary>
+    /// A durable stream writes a snapshot (and so trims its journal) after this many messages: the
+    /// history's size, within 100..10,000, so that the store holds about twice the history at most.
+    /// </summary>
+    private int SnapshotEvery => Math.Clamp(_space.HistorySize, 100, 10_000);
+
+    /// <summary>The entity props for a topic (the entity id), as the shard region (or <see cref="LocalOwners"/>) asks for them.</summary>
     /// <param name="namespaces">The namespaces (each owner's history settings).</param>
     /// <param name="budget">The node's history budget.</param>
     /// <param name="metrics">Where owners and recoveries are counted.</param>
     /// <param name="idleTimeout">How long an owner with no follower and no history lives on.</param>
     /// <param name="maxOwners">Owners this node holds at most (<c>pubsub.max-topics</c>): topic names are the clients' to make up.</param>
-    public static Func<string, Props> PropsFactory(NamespaceTable namespaces, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout, int maxOwners = int.MaxValue) =>
-        topic => Props.Create(() => new TopicOwner(topic, namespaces.For(topic), budget, metrics, idleTimeout, maxOwners));
+    /// <param name="store">The store of durable topics; null when no namespace is durable.</param>
+    public static Func<string, Props> PropsFactory(NamespaceTable namespaces, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout, int maxOwners = int.MaxValue, HistoryStore? store = null) =>
+        topic => Props.Create(() => new TopicOwner(topic, namespaces.For(topic), budget, metrics, idleTimeout, maxOwners, store));
 
     /// <summary>
     /// Starts this node's shard region of topic owners directly (tests); the daemon starts the same
@@ -63,13 +110,13 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
     /// their node lives (<c>akka.cluster.sharding.least-shard-allocation-strategy</c> in
     /// <see cref="ClusterShardingDefaults"/>): in memory a moved owner would lose its history.
     /// </summary>
-    public static IActorRef StartRegion(ActorSystem system, NamespaceTable namespaces, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout, int maxOwners = int.MaxValue)
+    public static IActorRef StartRegion(ActorSystem system, NamespaceTable namespaces, HistoryBudget budget, ServerMetrics metrics, TimeSpan idleTimeout, int maxOwners = int.MaxValue, HistoryStore? store = null)
     {
         ClusterSharding sharding = ClusterSharding.Get(system);
         ClusterShardingSettings settings = ClusterShardingSettings.Create(system).WithPassivateIdleAfter(TimeSpan.Zero).WithRememberEntities(false);
         return sharding.Start(
             TopicOwnerRegion.TypeName,
-            PropsFactory(namespaces, budget, metrics, idleTimeout, maxOwners),
+            PropsFactory(namespaces, budget, metrics, idleTimeout, maxOwners, store),
             settings,
             new OwnerMessageExtractor(),
             sharding.DefaultShardAllocationStrategy(settings),
@@ -108,28 +155,53 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
         public static readonly ExpiryTick Instance = new();
     }
 
+    private sealed class RetryJournal
+    {
+        public static readonly RetryJournal Instance = new();
+    }
+
+    /// <summary>
+    /// A journal's failures stop it (the owner starts another; an exception in it must not replay it
+    /// behind the owner's back), logged once as the store's failure, without a stack trace.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(
+        -1,
+        -1,
+        error =>
+        {
+            _store?.Failed("the journal of topic " + _topic, error, Context.GetLogger());
+            return Directive.Stop;
+        },
+        loggingEnabled: false);
+
     protected override void PreStart()
     {
         if (_metrics.TopicOwners.Value >= _maxOwners)
         {
             // Full: this incarnation only refuses what reaches it, then goes; a later one may find room.
-            _refusing = true;
-            Context.Parent.Tell(new Passivate(OwnerStop.Instance));
+            Refuse(OwnerRefusal.Full);
             return;
         }
 
         _metrics.TopicOwners.Inc();
-        StartIdleTimer();
+        if (_store is not null)
+        {
+            StartJournal();
+        }
+        else
+        {
+            StartIdleTimer();
+        }
     }
 
     protected override void PostStop()
     {
-        if (!_refusing)
+        if (!_refusing || _refusal != OwnerRefusal.Full)
         {
             _metrics.TopicOwners.Dec();
         }
 
-        _history.Clear(); // in memory: the stream ends with this incarnation
+        _history?.Clear(); // its bytes go back to the node's budget (durable: the store keeps the stream)
     }
 
     protected override void OnReceive(object message)
@@ -140,28 +212,42 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
             return;
         }
 
+        if (_history is null)
+        {
+            Recovering(message);
+            return;
+        }
+
         switch (message)
         {
-            case OwnerPublish publish:
-                _batch.Add(_history.Append(publish.Message, Now));
-                if (!_appended.TryGetValue(Sender, out List<long>? correlations))
-                {
-                    _appended[Sender] = correlations = [];
-                }
-
-                correlations.Add(publish.Correlation);
-                if (!_flushScheduled)
-                {
-                    // Behind every publish already in the mailbox: the batch gathers the whole burst.
-                    _flushScheduled = true;
-                    Self.Tell(Flush.Instance);
-                }
-
+            case OwnerPublish publish when _store is null:
+                Sequenced(_history.Append(publish.Message, Now), Sender, publish.Correlation);
+                ScheduleFlush();
                 ScheduleExpiry();
+                break;
+            case OwnerPublish publish when _storeDown:
+                Sender.Tell(new OwnerRefused(_topic, publish.Correlation, OwnerRefusal.StoreUnavailable));
+                break;
+            case OwnerPublish publish:
+                _pending.Add((publish.Message, Sender, publish.Correlation));
+                ScheduleFlush();
                 break;
             case Flush:
                 _flushScheduled = false;
                 FlushBatch();
+                WriteNext();
+                break;
+            case JournalWritten:
+                Written();
+                break;
+            case JournalRecovered recovered:
+                Recovered(recovered);
+                break;
+            case Terminated terminated when terminated.ActorRef.Equals(_journal):
+                JournalFailed();
+                break;
+            case RetryJournal:
+                StartJournal();
                 break;
             case OwnerJoin join:
                 FlushBatch(); // the answer's position must not be ahead of what the follower received
@@ -201,26 +287,19 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
                     Sender.Tell(new OwnerJoined(_topic, request.Correlation, _history.Position, null, _history.Recent(request.Limit)));
                 }
 
-                if (IsIdle)
-                {
-                    StartIdleTimer();
-                }
-
+                IdleCheck();
                 break;
             case ExpiryTick:
                 _expiryScheduled = false;
                 _history.Expire(Now);
                 ScheduleExpiry();
-                if (IsIdle)
-                {
-                    StartIdleTimer();
-                }
-
+                Snapshot(expired: true);
+                IdleCheck();
                 break;
             case IdleTick:
                 if (IsIdle)
                 {
-                    // Sharding buffers what arrives meanwhile and starts a new stream for it.
+                    // Sharding buffers what arrives meanwhile and starts a new stream for it (durable: the same stream, recovered).
                     Context.Parent.Tell(new Passivate(OwnerStop.Instance));
                 }
 
@@ -234,18 +313,60 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
         }
     }
 
+    /// <summary>Durable, before the journal recovered the stream: requests wait; a failed recovery refuses them and ends this incarnation.</summary>
+    private void Recovering(object message)
+    {
+        switch (message)
+        {
+            case JournalRecovered recovered:
+                _history = new TopicHistory(_space, _budget, recovered.Epoch);
+                _history.Restore(recovered.Offset, recovered.Messages, Now);
+                _droppedAtSnapshot = _history.Dropped;
+                _snapshotAt = Now;
+                if (_history.Count < recovered.Messages.Count)
+                {
+                    // Some of what the store held expired meanwhile: it leaves the store now.
+                    _journal!.Tell(new JournalSnapshot(_history.Epoch, _history.Offset, _history.Stored()));
+                }
+
+                ScheduleExpiry();
+                Stash.UnstashAll();
+                IdleCheck();
+                break;
+            case Terminated terminated when terminated.ActorRef.Equals(_journal):
+                // The store cannot be reached: what waits is refused at once; a later request starts a new try.
+                Refuse(OwnerRefusal.StoreUnavailable);
+                Stash.UnstashAll();
+                break;
+            case OwnerStop:
+                Context.Stop(Self);
+                break;
+            default:
+                Stash.Stash();
+                break;
+        }
+    }
+
+    /// <summary>This incarnation refuses everything from now on, and passivates.</summary>
+    private void Refuse(OwnerRefusal refusal)
+    {
+        _refusing = true;
+        _refusal = refusal;
+        Context.Parent.Tell(new Passivate(OwnerStop.Instance));
+    }
+
     private void Refuse(object message)
     {
         switch (message)
         {
             case OwnerPublish publish:
-                Sender.Tell(new OwnerRefused(_topic, publish.Correlation));
+                Sender.Tell(new OwnerRefused(_topic, publish.Correlation, _refusal));
                 break;
             case OwnerJoin join:
-                join.Follower.Tell(new OwnerRefused(_topic, join.Correlation));
+                join.Follower.Tell(new OwnerRefused(_topic, join.Correlation, _refusal));
                 break;
             case OwnerHistory history:
-                Sender.Tell(new OwnerRefused(_topic, history.Correlation));
+                Sender.Tell(new OwnerRefused(_topic, history.Correlation, _refusal));
                 break;
             case OwnerStop:
                 Context.Stop(Self);
@@ -253,11 +374,182 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
         }
     }
 
+    /// <summary>A message with its offset, to go to the followers with the next batch and be acknowledged to its publisher.</summary>
+    private void Sequenced(TopicMessage message, IActorRef publisher, long correlation)
+    {
+        _batch.Add(message);
+        if (!_appended.TryGetValue(publisher, out List<long>? correlations))
+        {
+            _appended[publisher] = correlations = [];
+        }
+
+        correlations.Add(correlation);
+    }
+
+    private void ScheduleFlush()
+    {
+        if (!_flushScheduled)
+        {
+            // Behind every publish already in the mailbox: the batch gathers the whole burst.
+            _flushScheduled = true;
+            Self.Tell(Flush.Instance);
+        }
+    }
+
+    /// <summary>Durable: writes the waiting publishes (at most one write in flight; each takes what gathered meanwhile).</summary>
+    private void WriteNext()
+    {
+        if (_journal is null || _writing is not null || _storeDown || _pending.Count == 0)
+        {
+            return;
+        }
+
+        long offset = _history!.Offset;
+        DateTimeOffset now = Now;
+        int count = 0;
+        long bytes = 0;
+        while (count < _pending.Count && count < MaxWriteMessages && (count == 0 || bytes + _pending[count].Message.Data.Length <= MaxWriteBytes))
+        {
+            bytes += _pending[count].Message.Data.Length;
+            count++;
+        }
+
+        var messages = new StoredMessage[count];
+        var publishers = new (IActorRef Sender, long Correlation)[count];
+        for (int i = 0; i < count; i++)
+        {
+            (TopicMessage message, IActorRef sender, long correlation) = _pending[i];
+            messages[i] = new StoredMessage(message.Sequenced(++offset), now);
+            publishers[i] = (sender, correlation);
+        }
+
+        _pending.RemoveRange(0, count);
+        _writing = (messages, publishers);
+        _journal.Tell(new JournalWrite(messages));
+    }
+
+    /// <summary>Durable: the write in flight is in the store; its messages go to the followers and are acknowledged.</summary>
+    private void Written()
+    {
+        if (_writing is not { } writing)
+        {
+            return;
+        }
+
+        _writing = null;
+        DateTimeOffset now = Now;
+        for (int i = 0; i < writing.Messages.Length; i++)
+        {
+            StoredMessage stored = writing.Messages[i];
+            _history!.Keep(stored.Message, stored.Time, now);
+            Sequenced(stored.Message, writing.Publishers[i].Sender, writing.Publishers[i].Correlation);
+        }
+
+        FlushBatch();
+        ScheduleExpiry();
+        _unsnapshotted += writing.Messages.Length;
+        Snapshot(expired: false);
+        WriteNext();
+        IdleCheck();
+    }
+
+    /// <summary>
+    /// Durable: a new journal recovered the stream after a failure. A write that was in doubt and
+    /// reached the store after all is part of it: its messages are delivered now, in order.
+    /// </summary>
+    private void Recovered(JournalRecovered recovered)
+    {
+        _storeDown = false;
+        if (!string.Equals(recovered.Epoch, _history!.Epoch, StringComparison.Ordinal))
+        {
+            Context.GetLogger().Error("Topic {0}: the store holds epoch {1}, this node had {2}; keeping its own", _topic, recovered.Epoch, _history.Epoch);
+        }
+        else
+        {
+            DateTimeOffset now = Now;
+            foreach (StoredMessage stored in recovered.Messages)
+            {
+                if (stored.Message.Offset == _history.Offset + 1)
+                {
+                    _history.Keep(stored.Message, stored.Time, now);
+                    _batch.Add(stored.Message);
+                }
+            }
+
+            FlushBatch();
+        }
+
+        WriteNext();
+        IdleCheck();
+    }
+
+    /// <summary>Durable: the journal stopped (the store failed a write or a recovery).</summary>
+    private void JournalFailed()
+    {
+        _journal = null;
+        _storeDown = true;
+        if (_writing is { } writing)
+        {
+            _metrics.PublishesInDoubt.Inc(writing.Publishers.Length);
+            foreach ((IActorRef sender, long correlation) in writing.Publishers)
+            {
+                sender.Tell(new OwnerRefused(_topic, correlation, OwnerRefusal.InDoubt));
+            }
+
+            _writing = null;
+        }
+
+        foreach ((_, IActorRef sender, long correlation) in _pending)
+        {
+            sender.Tell(new OwnerRefused(_topic, correlation, OwnerRefusal.StoreUnavailable));
+        }
+
+        _pending.Clear();
+        if (_followers.Count == 0)
+        {
+            Context.Parent.Tell(new Passivate(OwnerStop.Instance)); // nobody follows: a later request tries the store again
+        }
+        else
+        {
+            Timers.StartSingleTimer(nameof(RetryJournal), RetryJournal.Instance, _store!.Retry);
+        }
+    }
+
+    private void StartJournal()
+    {
+        _journal = Context.ActorOf(TopicJournal.Props(_topic, _space.HistorySize, _store!), "journal-" + ++_journals);
+        Context.Watch(_journal);
+    }
+
+    /// <summary>
+    /// Durable: saves the stream as it is (the journal then deletes everything before it) after
+    /// <see cref="SnapshotEvery"/> messages, or when messages expired; never with a write in flight,
+    /// so the snapshot holds exactly what the journal wrote.
+    /// </summary>
+    private void Snapshot(bool expired)
+    {
+        if (_journal is null || _writing is not null || _storeDown)
+        {
+            return;
+        }
+
+        // Age: what expired leaves the store with the next snapshot, at once when nothing is left, else
+        // at most every 10 s (a busy topic's oldest message expires continuously).
+        bool dropped = _history!.Dropped != _droppedAtSnapshot;
+        if (_unsnapshotted >= SnapshotEvery || (expired && dropped && (_history.Count == 0 || Now - _snapshotAt >= TimeSpan.FromSeconds(10))))
+        {
+            _journal.Tell(new JournalSnapshot(_history.Epoch, _history.Offset, _history.Stored()));
+            _unsnapshotted = 0;
+            _droppedAtSnapshot = _history.Dropped;
+            _snapshotAt = Now;
+        }
+    }
+
     private void FlushBatch()
     {
         if (_batch.Count > 0)
         {
-            var messages = new OwnerMessages(_topic, _history.Epoch, _batch.ToArray());
+            var messages = new OwnerMessages(_topic, _history!.Epoch, _batch.ToArray());
             foreach (IActorRef follower in _followers)
             {
                 follower.Tell(messages);
@@ -279,16 +571,21 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers
         if (_followers.Remove(follower))
         {
             Context.Unwatch(follower);
-            if (IsIdle)
-            {
-                StartIdleTimer();
-            }
+            IdleCheck();
+        }
+    }
+
+    private void IdleCheck()
+    {
+        if (IsIdle)
+        {
+            StartIdleTimer();
         }
     }
 
     private void ScheduleExpiry()
     {
-        if (_expiryScheduled || _history.NextExpiry is not { } expiry)
+        if (_expiryScheduled || _history!.NextExpiry is not { } expiry)
         {
             return;
         }

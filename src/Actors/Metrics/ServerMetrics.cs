@@ -42,6 +42,11 @@ internal sealed class ServerMetrics
         TopicOwners = factory.CreateGauge("actorsocket_topic_owners", "Topics with history whose owner (the single writer that orders them across the cluster) runs on this node.");
         OwnerHandovers = factory.CreateCounter("actorsocket_history_owner_handovers_total", "Topic streams whose owner was lost and started again in a new epoch on this node.");
         PublishesInDoubt = factory.CreateCounter("actorsocket_history_publishes_in_doubt_total", "Publishes to topics with history whose owner was lost before confirming them: answered unavailable; they may or may not have reached the subscribers.");
+        HistoryStoreUp = factory.CreateGauge("actorsocket_history_store_up", "1 while the store of durable topics (actorsocket.history-store) answers, 0 from a failed operation until one succeeds; 1 when no namespace is durable.");
+        HistoryStoreUp.Set(1);
+        HistoryStoreFailures = factory.CreateCounter("actorsocket_history_store_failures_total", "Operations on the store of durable topics that failed (recovering, writing, snapshots, trimming).");
+        HistoryStoreWrites = factory.CreateCounter("actorsocket_history_store_writes_total", "Writes to the store of durable topics (each one burst of a topic's publishes).");
+        HistoryStoreMessagesWritten = factory.CreateCounter("actorsocket_history_store_messages_written_total", "Messages written to the store of durable topics.");
         RefusedConnections = factory.CreateCounter("actorsocket_connections_refused_total", "Connections answered and closed at accept, before any work for them, by reason (capacity, per-address, rate).", "reason");
 
         // Process and runtime figures, read when scraped: CPU seconds, resident and private memory,
@@ -74,6 +79,18 @@ internal sealed class ServerMetrics
 
     /// <summary>Publishes lost with their owner, possibly undelivered.</summary>
     public Counter PublishesInDoubt { get; }
+
+    /// <summary>Whether the store of durable topics answers (1) or not (0).</summary>
+    public Gauge HistoryStoreUp { get; }
+
+    /// <summary>Failed operations on the store of durable topics.</summary>
+    public Counter HistoryStoreFailures { get; }
+
+    /// <summary>Writes to the store of durable topics.</summary>
+    public Counter HistoryStoreWrites { get; }
+
+    /// <summary>Messages written to the store of durable topics.</summary>
+    public Counter HistoryStoreMessagesWritten { get; }
 
     /// <summary>Topic owners on this node.</summary>
     public Gauge TopicOwners { get; }

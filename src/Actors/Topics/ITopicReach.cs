@@ -90,14 +90,20 @@ internal abstract class TopicScope
     /// <summary>A message for the registry from beyond this node; false when it is not one.</summary>
     public abstract bool Handle(object message);
 
-    private sealed class LocalScope : TopicScope
+    /// <summary>This node alone, with the owners of its durable topics reached through <paramref name="durableOwners"/>.</summary>
+    public static TopicScope LocalWith(Cluster.OwnerLink durableOwners) => new LocalScope(durableOwners);
+
+    private sealed class LocalScope(Cluster.OwnerLink? durableOwners = null) : TopicScope
     {
         public override bool PublishesBeyondThisNode => false;
 
         public override ITopicReach ReachFor(TopicActor topic, IActorContext context, string name) => LocalReach.Instance;
 
+        // A durable topic's stream is its owner's (the one that writes the store); others are kept in the topic actor.
         public override ITopicStream StreamFor(TopicActor topic, IActorContext context, string name, NamespaceSettings space, HistoryBudget budget) =>
-            new LocalStream(topic, new TopicHistory(space, budget), topic.Metrics);
+            space.HistoryDurable && durableOwners is not null
+                ? new Cluster.OwnedStream(durableOwners, topic, context, name)
+                : new LocalStream(topic, new TopicHistory(space, budget), topic.Metrics);
 
         public override bool Handle(object message) => false;
     }
@@ -109,7 +115,7 @@ internal abstract class TopicScope
         public override ITopicReach ReachFor(TopicActor topic, IActorContext context, string name) => new ClusterReach(bridge, topic, context, name);
 
         public override ITopicStream StreamFor(TopicActor topic, IActorContext context, string name, NamespaceSettings space, HistoryBudget budget) =>
-            new Cluster.OwnedStream(bridge, topic, context, name);
+            new Cluster.OwnedStream(bridge.OwnerLink, topic, context, name);
 
         public override bool Handle(object message)
         {

@@ -96,6 +96,9 @@ internal sealed class NamespaceTable
     /// <summary>The default namespace: topics without <c>:</c>, and those of namespaces not configured.</summary>
     public NamespaceSettings Default { get; }
 
+    /// <summary>Whether any namespace keeps a durable history (and so needs the history store).</summary>
+    public bool AnyDurable => (Default.HasHistory && Default.HistoryDurable) || _named.Values.Any(space => space.HasHistory && space.HistoryDurable);
+
     /// <summary>The namespace part of <paramref name="topic"/>: before its first <c>:</c>, or empty.</summary>
     private static ReadOnlySpan<char> NamespaceOf(string topic)
     {

@@ -99,16 +99,57 @@ internal sealed class TopicHistory
     /// <summary>A fresh epoch: 64 random bits in hex.</summary>
     public static string NewEpoch() => Random.Shared.NextInt64().ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>Messages that left the history so far (by count, age, bytes or the node's budget): a durable stream's store is trimmed when this moved.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>The kept messages with the time each was published, oldest first (what a durable stream's snapshot holds).</summary>
+    public StoredMessage[] Stored() => [.. _kept.Select(entry => new StoredMessage(entry.Message, entry.Time))];
+
     /// <summary>Gives <paramref name="message"/> the next offset and keeps it; returns the message with its offset.</summary>
     public TopicMessage Append(TopicMessage message, DateTimeOffset now)
     {
-        TopicMessage sequenced = message.Sequenced(++Offset);
+        TopicMessage sequenced = message.Sequenced(Offset + 1);
+        Keep(sequenced, now, now);
+        return sequenced;
+    }
+
+    /// <summary>
+    /// Starts from a stored stream (a durable topic's recovery): the offset of its last message and
+    /// the messages it kept, each with its publish time; those past the bounds now are dropped.
+    /// </summary>
+    public void Restore(long offset, IReadOnlyList<StoredMessage> messages, DateTimeOffset now)
+    {
+        Clear();
+        foreach (StoredMessage stored in messages)
+        {
+            if (stored.Message.Offset > Offset)
+            {
+                Keep(stored.Message, stored.Time, now);
+            }
+        }
+
+        Offset = Math.Max(Offset, offset);
+        Expire(now);
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="sequenced"/>, which already has the next offset (a durable stream gives
+    /// offsets before it writes), published at <paramref name="time"/>.
+    /// </summary>
+    public void Keep(TopicMessage sequenced, DateTimeOffset time, DateTimeOffset now)
+    {
+        if (sequenced.Offset != Offset + 1)
+        {
+            Clear(); // a run must be contiguous: what came before a gap cannot be part of a recovery
+        }
+
+        Offset = sequenced.Offset;
         Expire(now);
         long bytes = sequenced.Data.Length + Overhead;
-        if (bytes > _settings.HistoryMaxBytes)
+        if (bytes > _settings.HistoryMaxBytes || time <= now - _settings.HistoryTtl)
         {
-            Clear(); // larger than the topic's whole history may be: delivered, not kept, and nothing before it is recoverable
-            return sequenced;
+            Clear(); // larger than the topic's whole history may be (or already expired): delivered, not kept, and nothing before it is recoverable
+            return;
         }
 
         while (_kept.Count > 0 && (_kept.Count >= _settings.HistorySize || _bytes + bytes > _settings.HistoryMaxBytes))
@@ -121,15 +162,14 @@ internal sealed class TopicHistory
         {
             if (_kept.Count == 0)
             {
-                return sequenced;
+                return;
             }
 
             DropOldest();
         }
 
-        _kept.Enqueue(new Entry(sequenced, now, bytes));
+        _kept.Enqueue(new Entry(sequenced, time, bytes));
         _bytes += bytes;
-        return sequenced;
     }
 
     /// <summary>Drops the messages older than the time to live.</summary>
@@ -202,9 +242,15 @@ internal sealed class TopicHistory
     private void DropOldest()
     {
         Entry entry = _kept.Dequeue();
+        Dropped++;
         _bytes -= entry.Bytes;
         _budget.Release(entry.Bytes);
     }
 
     private readonly record struct Entry(TopicMessage Message, DateTimeOffset Time, long Bytes);
 }
+
+/// <summary>A message of a stream with the time it was published: what a durable stream writes and recovers.</summary>
+/// <param name="Message">The message, with its offset.</param>
+/// <param name="Time">When it was published (its age counts against the namespace's history ttl).</param>
+internal readonly record struct StoredMessage(TopicMessage Message, DateTimeOffset Time);

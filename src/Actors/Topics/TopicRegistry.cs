@@ -36,11 +36,12 @@ internal sealed class TopicRegistry : UntypedActor
     /// <param name="metrics">Where topics, subscriptions and publishes are counted.</param>
     /// <param name="cluster">The cluster to share topics with, or null for this node alone.</param>
     /// <param name="budget">The node's history budget (shared with the topic owners in a cluster); null: a budget of <see cref="TopicSettings.HistoryMaxBytes"/> of its own.</param>
-    public TopicRegistry(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null, HistoryBudget? budget = null)
+    /// <param name="durableOwners">On a single node, how topic actors reach the owners of durable topics (<see cref="LocalOwners"/>); null when no namespace is durable.</param>
+    public TopicRegistry(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null, HistoryBudget? budget = null, OwnerLink? durableOwners = null)
     {
         _settings = settings;
         _metrics = metrics;
-        _scope = cluster is null ? TopicScope.Local : TopicScope.Cluster(cluster);
+        _scope = cluster is not null ? TopicScope.Cluster(cluster) : durableOwners is not null ? TopicScope.LocalWith(durableOwners) : TopicScope.Local;
         _budget = budget ?? new HistoryBudget(settings.HistoryMaxBytes, metrics);
     }
 
@@ -49,9 +50,10 @@ internal sealed class TopicRegistry : UntypedActor
     /// <param name="metrics">Where topics, subscriptions and publishes are counted.</param>
     /// <param name="cluster">The cluster to share topics with, or null for this node alone.</param>
     /// <param name="budget">The node's history budget, or null for one of its own.</param>
-    public static Props Props(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null, HistoryBudget? budget = null)
+    /// <param name="durableOwners">On a single node, the owners of durable topics; null when no namespace is durable.</param>
+    public static Props Props(TopicSettings settings, ServerMetrics metrics, ClusterBridge? cluster = null, HistoryBudget? budget = null, OwnerLink? durableOwners = null)
     {
-        Props props = Akka.Actor.Props.Create(() => new TopicRegistry(settings, metrics, cluster, budget));
+        Props props = Akka.Actor.Props.Create(() => new TopicRegistry(settings, metrics, cluster, budget, durableOwners));
 
         // Every publish and subscribe passes here: on the first event loop, a connection there
         // reaches it without waking a thread.

@@ -49,6 +49,9 @@ internal sealed record GatewayOptions
     /// <summary>Clustering (off by default).</summary>
     public required ClusterOptions Cluster { get; init; }
 
+    /// <summary>Where durable topics keep their history.</summary>
+    public required HistoryStoreOptions HistoryStore { get; init; }
+
     /// <summary>Route path to handler name and subprotocols.</summary>
     public required IReadOnlyList<RouteOptions> Routes { get; init; }
 
@@ -247,6 +250,7 @@ internal sealed record GatewayOptions
                 HistoryMaxBytes = PositiveBytes(c, "pubsub.history-max-bytes", 256L * 1024 * 1024),
             },
             Cluster = ClusterOptions.From(c),
+            HistoryStore = HistoryStoreOptions.From(c, namespaces, c.GetBoolean("cluster.enabled")),
             TrustedProxies = c.GetStringList("trusted-proxies", []).ToList(),
             PluginDirectories = c.GetStringList("plugin-directories", []).ToList(),
             TlsCertificate = c.GetString("tls.certificate", string.Empty),

@@ -36,11 +36,6 @@ internal static class NamespaceOptions
 
     private static NamespaceSettings Read(Config space, string name, string path)
     {
-        if (space.GetBoolean("history.durable", false))
-        {
-            throw new ConfigurationException($"actorsocket.{path}.history.durable = on: durable history is not available in this version; use off (history in memory).");
-        }
-
         SlowConsumerPolicy slowConsumer = Choice(space.GetString("slow-consumer", "close"), path + ".slow-consumer", SlowConsumers);
 
         long maxBytes = space.HasPath("history.max-bytes") ? space.GetByteSize("history.max-bytes") ?? 0 : 1024 * 1024;
@@ -50,6 +45,7 @@ internal static class NamespaceOptions
             HistorySize = Range(space.GetInt("history.size", 0), 0, 1_000_000, path + ".history.size"),
             HistoryTtl = Positive(space.GetTimeSpan("history.ttl", TimeSpan.FromMinutes(10)), path + ".history.ttl"),
             HistoryMaxBytes = maxBytes > 0 ? maxBytes : throw new ConfigurationException($"actorsocket.{path}.history.max-bytes must be a positive size."),
+            HistoryDurable = space.GetBoolean("history.durable", false),
             Presence = space.GetBoolean("presence", false),
             JoinLeave = space.GetBoolean("join-leave", false),
             Wildcards = space.GetBoolean("wildcards", false),

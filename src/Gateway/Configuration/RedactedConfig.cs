@@ -2,7 +2,8 @@ namespace ActorSocket.Gateway.Configuration;
 
 /// <summary>
 /// The effective <c>actorsocket</c> section as <c>--print-config</c> shows it: secrets replaced
-/// (the TLS password, route tokens and passwords, JWT secrets, API keys), so that the output can
+/// (the TLS password, route tokens and passwords, JWT secrets, API keys, the history store's
+/// connection string), so that the output can
 /// be pasted into an issue or a log.
 /// </summary>
 internal static class RedactedConfig
@@ -49,7 +50,7 @@ internal static class RedactedConfig
                 lines[i] = indent + "\"<token " + (++tokens) + " redacted>\" : " + value; // the token is the key
             }
             else if (Under(path, "auth", "users") || (Under(path, "tls") && key == "password") || key is "hs256-secrets" or "secret"
-                || (Under(path, "api") && key == "keys"))
+                || (Under(path, "api") && key == "keys") || (Under(path, "history-store") && key == "connection-string"))
             {
                 lines[i] = indent + key + " : " + (value.Length == 0 ? value : Redacted);
             }
