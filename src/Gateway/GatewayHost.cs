@@ -59,7 +59,7 @@ public static class GatewayHost
         services.AddSingleton(metrics);
         services.AddSingleton(budget);
         HistoryStore? store = options.HistoryStore.Needed
-            ? new HistoryStore(metrics, options.HistoryStore.Retry, HistoryStoreOptions.JournalPluginId, HistoryStoreOptions.SnapshotPluginId)
+            ? new HistoryStore(metrics, options.HistoryStore.Retry, options.HistoryStore.Timeout, HistoryStoreOptions.JournalPluginId, HistoryStoreOptions.SnapshotPluginId)
             : null;
         services.AddSingleton(new DurableTopics(store));
         services.AddAkka(ClusterOptions.SystemName, (akka, provider) =>

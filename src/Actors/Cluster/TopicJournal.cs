@@ -213,10 +213,11 @@ internal sealed class HistoryStore
     private int _unreachable;
 
     /// <summary>A store whose state is shown in <paramref name="metrics"/>.</summary>
-    public HistoryStore(ServerMetrics metrics, TimeSpan retry, string journalPluginId = "", string snapshotPluginId = "")
+    public HistoryStore(ServerMetrics metrics, TimeSpan retry, TimeSpan timeout, string journalPluginId = "", string snapshotPluginId = "")
     {
         Metrics = metrics;
         Retry = retry;
+        Timeout = timeout;
         JournalPluginId = journalPluginId;
         SnapshotPluginId = snapshotPluginId;
     }
@@ -226,6 +227,9 @@ internal sealed class HistoryStore
 
     /// <summary>How long after a failure a durable topic tries its store again.</summary>
     public TimeSpan Retry { get; }
+
+    /// <summary>Longest a durable topic waits for its store to recover the stream or finish a write before it counts as failed.</summary>
+    public TimeSpan Timeout { get; }
 
     /// <summary>The journal plugin's configuration path; empty: <c>akka.persistence.journal.plugin</c>.</summary>
     public string JournalPluginId { get; }

@@ -160,6 +160,12 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
         public static readonly RetryJournal Instance = new();
     }
 
+    /// <summary>The journal did not finish a recovery or a write within <see cref="HistoryStore.Timeout"/>.</summary>
+    private sealed class JournalTimeout
+    {
+        public static readonly JournalTimeout Instance = new();
+    }
+
     /// <summary>
     /// A journal's failures stop it (the owner starts another; an exception in it must not replay it
     /// behind the owner's back), logged once as the store's failure, without a stack trace.
@@ -243,6 +249,9 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
             case JournalRecovered recovered:
                 Recovered(recovered);
                 break;
+            case JournalTimeout:
+                JournalTimedOut(_writing is null ? "recovering" : "writing");
+                break;
             case Terminated terminated when terminated.ActorRef.Equals(_journal):
                 JournalFailed();
                 break;
@@ -318,7 +327,11 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     {
         switch (message)
         {
+            case JournalTimeout:
+                JournalTimedOut("recovering");
+                break;
             case JournalRecovered recovered:
+                Timers.Cancel(nameof(JournalTimeout));
                 _history = new TopicHistory(_space, _budget, recovered.Epoch);
                 _history.Restore(recovered.Offset, recovered.Messages, Now);
                 _droppedAtSnapshot = _history.Dropped;
@@ -426,6 +439,7 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
         _pending.RemoveRange(0, count);
         _writing = (messages, publishers);
         _journal.Tell(new JournalWrite(messages));
+        Timers.StartSingleTimer(nameof(JournalTimeout), JournalTimeout.Instance, _store!.Timeout);
     }
 
     /// <summary>Durable: the write in flight is in the store; its messages go to the followers and are acknowledged.</summary>
@@ -437,6 +451,7 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
         }
 
         _writing = null;
+        Timers.Cancel(nameof(JournalTimeout));
         DateTimeOffset now = Now;
         for (int i = 0; i < writing.Messages.Length; i++)
         {
@@ -459,6 +474,7 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     /// </summary>
     private void Recovered(JournalRecovered recovered)
     {
+        Timers.Cancel(nameof(JournalTimeout));
         _storeDown = false;
         if (!string.Equals(recovered.Epoch, _history!.Epoch, StringComparison.Ordinal))
         {
@@ -487,6 +503,7 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     private void JournalFailed()
     {
         _journal = null;
+        Timers.Cancel(nameof(JournalTimeout));
         _storeDown = true;
         if (_writing is { } writing)
         {
@@ -519,6 +536,20 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     {
         _journal = Context.ActorOf(TopicJournal.Props(_topic, _space.HistorySize, _store!), "journal-" + ++_journals);
         Context.Watch(_journal);
+        Timers.StartSingleTimer(nameof(JournalTimeout), JournalTimeout.Instance, _store!.Timeout);
+    }
+
+    /// <summary>
+    /// The store did not answer in time (a plugin that cannot initialise waits rather than fails):
+    /// the journal is stopped, which answers what waits for it as a failure would.
+    /// </summary>
+    private void JournalTimedOut(string operation)
+    {
+        if (_journal is not null)
+        {
+            _store!.Failed(operation + " topic " + _topic, new TimeoutException("no answer from the store in " + _store.Timeout.TotalSeconds + " s"), Context.GetLogger());
+            Context.Stop(_journal);
+        }
     }
 
     /// <summary>

@@ -114,6 +114,20 @@ internal sealed partial class PositionalTemplateLoggerFactory : ILoggerFactory
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            if (exception is not null && IsStoreFailure(exception))
+            {
+                // The history store's plugin reports every failed attempt with a stack trace; the
+                // daemon logs the store's change of state once, as an error (HistoryStore). Each
+                // attempt stays visible at Debug, in one line.
+                if (inner.IsEnabled(LogLevel.Debug))
+                {
+                    string line = formatter(state, exception) + " (" + Describe(exception) + ")";
+                    inner.Log(LogLevel.Debug, eventId, line, null, static (text, _) => text);
+                }
+
+                return;
+            }
+
             if (state is IEnumerable<KeyValuePair<string, object?>> list && Rebind(list, out string? rendered) is { } repaired)
             {
                 inner.Log(logLevel, eventId, new RepairedState(repaired, rendered!), exception, static (s, _) => s.Rendered);
@@ -122,6 +136,32 @@ internal sealed partial class PositionalTemplateLoggerFactory : ILoggerFactory
 
             inner.Log(logLevel, eventId, state, exception, formatter);
         }
+    }
+
+    /// <summary>Whether <paramref name="exception"/> comes from a database (the history store's): a <see cref="System.Data.Common.DbException"/> in its chain.</summary>
+    internal static bool IsStoreFailure(Exception exception)
+    {
+        for (Exception? error = exception; error is not null; error = error.InnerException)
+        {
+            if (error is System.Data.Common.DbException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>An exception's messages, outermost first, without its stack trace.</summary>
+    private static string Describe(Exception exception)
+    {
+        var text = new System.Text.StringBuilder();
+        for (Exception? error = exception; error is not null; error = error.InnerException)
+        {
+            text.Append(text.Length > 0 ? " <- " : string.Empty).Append(error.GetType().Name).Append(": ").Append(error.Message);
+        }
+
+        return text.ToString();
     }
 
     private sealed class RepairedState(IReadOnlyList<KeyValuePair<string, object?>> pairs, string rendered) : IReadOnlyList<KeyValuePair<string, object?>>
