@@ -13,12 +13,19 @@ need=()
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# Durable history is tested against a real PostgreSQL: the tests start a throwaway server of their own
+# (a new cluster in a temporary directory on a free port, stopped and deleted at the end).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  if [[ " ${need[*]} " == *" postgresql "* ]] && command -v pg_lsclusters >/dev/null 2>&1; then
+    # The package may start a default cluster of its own; the tests do not use it: leave nothing running.
+    pg_lsclusters -h 2>/dev/null | while read -r version cluster _; do $sudo pg_ctlcluster "$version" "$cluster" stop 2>/dev/null || true; done
+  fi
 fi
 
 # The chat page is driven in Debian's headless Chromium through playwright-core (no browser download).

@@ -92,7 +92,7 @@ public sealed class PostgresServer : IAsyncLifetime
 }
 
 /// <summary>The tests that share one <see cref="PostgresServer"/> (each in a database of its own), run one after another.</summary>
-[CollectionDefinition(Name)]
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
 {
     /// <summary>The collection's name.</summary>
