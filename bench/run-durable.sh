@@ -22,6 +22,7 @@ SCRIPT=run-durable.sh
 . bench/lib.sh
 check_ports 1
 work=$(mktemp -d)
+chmod 755 "$work" # the PostgreSQL server runs as postgres and must reach its directory
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 pg_up=""
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

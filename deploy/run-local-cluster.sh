@@ -2,7 +2,9 @@
 # Starts a three-node ActorSocket cluster on 127.0.0.1, prints the nodes' addresses once all three
 # are up, and stops them on Ctrl-C (SIGTERM to each: they leave the cluster and close their
 # connections with 1001). HTTP ports 8081-8083 and remoting ports 4053-4055 unless BASE_PORT /
-# CLUSTER_BASE_PORT say otherwise.
+# CLUSTER_BASE_PORT say otherwise. With ACTORSOCKET_HISTORY_STORE_CONNECTION_STRING set (a PostgreSQL
+# every node reaches, e.g. "Host=127.0.0.1;Database=actorsocket;Username=actorsocket;Password=..."),
+# the chat rooms' history is durable there: restart any node and its clients recover what they missed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The youngest GC generation capped as in deploy/ (docs/operations.md, Garbage collection); every
@@ -18,6 +20,11 @@ echo "run-local-cluster: building (Release)"
 dotnet build src/Gateway -c Release -v quiet -nologo >/dev/null
 
 seeds="[\"127.0.0.1:$cluster_base_port\", \"127.0.0.1:$((cluster_base_port + 1))\", \"127.0.0.1:$((cluster_base_port + 2))\"]"
+durable=()
+if [ -n "${ACTORSOCKET_HISTORY_STORE_CONNECTION_STRING:-}" ]; then
+  echo "run-local-cluster: durable history in PostgreSQL (ACTORSOCKET_HISTORY_STORE_CONNECTION_STRING)"
+  durable=(--set "actorsocket.history-store.provider = postgresql" --set "actorsocket.pubsub.namespaces.room.history.durable = on")
+fi
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -32,7 +39,7 @@ trap stop INT TERM EXIT
 for i in 0 1 2; do
   dotnet "$dll" --config deploy/cluster.conf \
     --port $((base_port + i)) --cluster-port $((cluster_base_port + i)) \
-    --set "actorsocket.cluster.seed-nodes = $seeds" >"$logs/node$((i + 1)).log" 2>&1 &
+    --set "actorsocket.cluster.seed-nodes = $seeds" "${durable[@]}" >"$logs/node$((i + 1)).log" 2>&1 &
   pids+=($!)
 done
 
