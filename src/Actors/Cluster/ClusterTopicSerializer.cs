@@ -31,7 +31,6 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
 
     // What durable topics keep in their store: read back after restarts and upgrades, so these
     // formats only ever gain new manifests, never change under an old one.
-    private const string StartedManifest = "D1S";
     private const string AppendedEventManifest = "D1A";
     private const string SnapshotManifest = "D1N";
 
@@ -58,7 +57,6 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         OwnerMessages => StreamManifest,
         OwnerHistory => HistoryManifest,
         OwnerRefused => RefusedManifest,
-        StreamStarted => StartedManifest,
         StreamAppended => AppendedEventManifest,
         StreamSnapshot => SnapshotManifest,
         _ => throw new ArgumentException("Cannot serialize " + o.GetType() + ".", nameof(o)),
@@ -192,10 +190,8 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         writer.String(stored.Topic);
         switch (stored)
         {
-            case StreamStarted started:
-                writer.String(started.Epoch);
-                break;
             case StreamAppended appended:
+                writer.String(appended.Epoch);
                 writer.Stored(appended.Messages);
                 break;
             case StreamSnapshot snapshot:
@@ -214,12 +210,11 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
     {
         switch (manifest)
         {
-            case StartedManifest:
-                return new StreamStarted(reader.String(), reader.String());
             case AppendedEventManifest:
                 {
                     string topic = reader.String();
-                    return new StreamAppended(topic, reader.Stored(topic));
+                    string epoch = reader.String();
+                    return new StreamAppended(topic, epoch, reader.Stored(topic));
                 }
 
             case SnapshotManifest:

@@ -15,15 +15,11 @@ internal interface IStoredHistory
     string Topic { get; }
 }
 
-/// <summary>The first event of a durable stream: its epoch, written before any client is told it.</summary>
+/// <summary>A burst of publishes, with their offsets and publish times, written as one event with the stream's epoch.</summary>
 /// <param name="Topic">The topic.</param>
-/// <param name="Epoch">The stream's epoch, for as long as the store keeps the stream.</param>
-internal sealed record StreamStarted(string Topic, string Epoch) : IStoredHistory;
-
-/// <summary>A burst of publishes, with their offsets and publish times, written as one event.</summary>
-/// <param name="Topic">The topic.</param>
+/// <param name="Epoch">The stream's epoch (every event carries it: the store may have deleted the ones before).</param>
 /// <param name="Messages">The messages, in offset order, contiguous.</param>
-internal sealed record StreamAppended(string Topic, IReadOnlyList<StoredMessage> Messages) : IStoredHistory;
+internal sealed record StreamAppended(string Topic, string Epoch, IReadOnlyList<StoredMessage> Messages) : IStoredHistory;
 
 /// <summary>A durable stream as its owner holds it: after it is saved, every event before it is deleted.</summary>
 /// <param name="Topic">The topic.</param>
@@ -32,11 +28,17 @@ internal sealed record StreamAppended(string Topic, IReadOnlyList<StoredMessage>
 /// <param name="Messages">The messages its history kept, oldest first.</param>
 internal sealed record StreamSnapshot(string Topic, string Epoch, long Offset, IReadOnlyList<StoredMessage> Messages) : IStoredHistory;
 
-/// <summary>Journal to owner: the stream as the store had it (a new stream: a new epoch, already written, offset 0).</summary>
+/// <summary>Journal to owner: the stream as the store had it (none: a new epoch, offset 0).</summary>
 internal sealed record JournalRecovered(string Epoch, long Offset, IReadOnlyList<StoredMessage> Messages);
 
-/// <summary>Owner to journal: write these messages (one event), then answer <see cref="JournalWritten"/>.</summary>
-internal sealed record JournalWrite(IReadOnlyList<StoredMessage> Messages);
+/// <summary>Owner to journal: write these messages of the stream <paramref name="Epoch"/> (one event), then answer <see cref="JournalWritten"/>.</summary>
+internal sealed record JournalWrite(string Epoch, IReadOnlyList<StoredMessage> Messages);
+
+/// <summary>Owner to journal: every message expired; delete the stream from the store (a later message starts it again).</summary>
+internal sealed class JournalForget
+{
+    public static readonly JournalForget Instance = new();
+}
 
 /// <summary>Journal to owner: the last <see cref="JournalWrite"/> is in the store.</summary>
 internal sealed class JournalWritten
@@ -53,7 +55,8 @@ internal sealed record JournalSnapshot(string Epoch, long Offset, IReadOnlyList<
 /// what the owner hands it (one event per burst of publishes, one write in flight at a time, so a
 /// busy topic writes large batches), recovers the stream at start (the latest snapshot, then the
 /// events after it, keeping no more than the history can hold), and trims the store: each snapshot,
-/// once saved, deletes every event and snapshot before it.
+/// once saved, deletes every event and snapshot before it, and a stream whose every message expired
+/// is deleted whole.
 /// </summary>
 /// <remarks>
 /// A failure to recover or to write stops it (Akka.Persistence does); the owner watches it, answers
@@ -106,10 +109,8 @@ internal sealed class TopicJournal : UntypedPersistentActor
                 }
 
                 break;
-            case StreamStarted started:
-                _epoch ??= started.Epoch;
-                break;
             case StreamAppended appended:
+                _epoch = appended.Epoch;
                 foreach (StoredMessage stored in appended.Messages)
                 {
                     if (stored.Message.Offset > _offset)
@@ -121,20 +122,9 @@ internal sealed class TopicJournal : UntypedPersistentActor
 
                 break;
             case RecoveryCompleted:
-                if (_epoch is null)
-                {
-                    // A new stream: its epoch is in the store before any client hears of it.
-                    Persist(new StreamStarted(_topic, TopicHistory.NewEpoch()), started =>
-                    {
-                        _epoch = started.Epoch;
-                        Report();
-                    });
-                }
-                else
-                {
-                    Report();
-                }
-
+                // Nothing stored: a new stream. Its epoch is written with its first message; a topic
+                // only subscribed to or read writes nothing (topic names are the clients' to make up).
+                Report();
                 break;
         }
     }
@@ -144,7 +134,7 @@ internal sealed class TopicJournal : UntypedPersistentActor
         switch (message)
         {
             case JournalWrite write:
-                Persist(new StreamAppended(_topic, write.Messages), _ =>
+                Persist(new StreamAppended(_topic, write.Epoch, write.Messages), _ =>
                 {
                     _store.Metrics.HistoryStoreWrites.Inc();
                     _store.Metrics.HistoryStoreMessagesWritten.Inc(write.Messages.Count);
@@ -154,6 +144,10 @@ internal sealed class TopicJournal : UntypedPersistentActor
                 break;
             case JournalSnapshot snapshot:
                 SaveSnapshot(new StreamSnapshot(_topic, snapshot.Epoch, snapshot.Offset, snapshot.Messages));
+                break;
+            case JournalForget:
+                DeleteMessages(LastSequenceNr);
+                DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue));
                 break;
             case SaveSnapshotSuccess saved:
                 // Everything before the snapshot is in it: the store keeps the snapshot and what follows.
@@ -198,7 +192,7 @@ internal sealed class TopicJournal : UntypedPersistentActor
     private void Report()
     {
         _store.Succeeded(Context.GetLogger());
-        Context.Parent.Tell(new JournalRecovered(_epoch!, _offset, [.. _recovered]));
+        Context.Parent.Tell(new JournalRecovered(_epoch ?? TopicHistory.NewEpoch(), _offset, [.. _recovered]));
         _recovered.Clear();
     }
 }

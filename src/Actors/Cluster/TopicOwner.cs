@@ -339,7 +339,7 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
                 if (_history.Count < recovered.Messages.Count)
                 {
                     // Some of what the store held expired meanwhile: it leaves the store now.
-                    _journal!.Tell(new JournalSnapshot(_history.Epoch, _history.Offset, _history.Stored()));
+                    _journal!.Tell(_history.Count == 0 ? JournalForget.Instance : new JournalSnapshot(_history.Epoch, _history.Offset, _history.Stored()));
                 }
 
                 ScheduleExpiry();
@@ -438,7 +438,7 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
 
         _pending.RemoveRange(0, count);
         _writing = (messages, publishers);
-        _journal.Tell(new JournalWrite(messages));
+        _journal.Tell(new JournalWrite(_history.Epoch, messages));
         Timers.StartSingleTimer(nameof(JournalTimeout), JournalTimeout.Instance, _store!.Timeout);
     }
 
@@ -564,14 +564,25 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
             return;
         }
 
-        // Age: what expired leaves the store with the next snapshot, at once when nothing is left, else
-        // at most every 10 s (a busy topic's oldest message expires continuously).
+        // Age: what expired leaves the store with the next snapshot, at most every 10 s (a busy
+        // topic's oldest message expires continuously); when nothing is left, the stream leaves the
+        // store at once: nothing is left to recover. It goes on in memory, and a later message
+        // writes it (with its epoch) again.
         bool dropped = _history!.Dropped != _droppedAtSnapshot;
+        if (expired && dropped && _history.Count == 0)
+        {
+            _journal.Tell(JournalForget.Instance);
+            _unsnapshotted = 0;
+            _droppedAtSnapshot = _history.Dropped;
+            _snapshotAt = Now;
+            return;
+        }
+
         // Count: after SnapshotEvery messages, but a busy topic at most once a second unless 10,000
         // messages gathered (a snapshot rewrites the whole history: at 40,000 publishes/s one per
         // hundred messages would cost more than the writes).
         bool byCount = _unsnapshotted >= SnapshotEvery && (Now - _snapshotAt >= TimeSpan.FromSeconds(1) || _unsnapshotted >= 10_000);
-        if (byCount || (expired && dropped && (_history.Count == 0 || Now - _snapshotAt >= TimeSpan.FromSeconds(10))))
+        if (byCount || (expired && dropped && Now - _snapshotAt >= TimeSpan.FromSeconds(10)))
         {
             _journal.Tell(new JournalSnapshot(_history.Epoch, _history.Offset, _history.Stored()));
             _unsnapshotted = 0;

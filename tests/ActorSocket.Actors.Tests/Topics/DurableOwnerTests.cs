@@ -138,6 +138,7 @@ public sealed class DurableOwnerTests : TestKit
         for (int round = 0; round < 10; round++)
         {
             Publish(owner, "d:b", 1 + (round * 50), 50);
+            Scheduler.Advance(TimeSpan.FromSeconds(1)); // a busy topic snapshots at most once a second
         }
 
         // 500 messages in many writes; a snapshot after every 100 deleted the events before it.
@@ -146,11 +147,21 @@ public sealed class DurableOwnerTests : TestKit
         (long events, _) = Stored("d:b");
         Assert.True(events < writes, $"{events} events kept of {writes} written");
 
-        // A minute later every message expired: the next snapshot holds none and nothing else is kept.
+        // A minute later every message expired: the stream leaves the store (nothing is left to
+        // recover) and goes on in memory; its next message writes it again, in the same epoch.
         Scheduler.Advance(TimeSpan.FromMinutes(1.5));
-        AwaitAssert(() => Assert.Equal((0L, 1L), Stored("d:b")), TimeSpan.FromSeconds(10));
+        AwaitAssert(() => Assert.Equal((0L, 0L), Stored("d:b")), TimeSpan.FromSeconds(10));
         owner.Tell(new OwnerHistory("d:b", -1, null, 2));
         OwnerJoined read = ExpectMsg<OwnerJoined>(TimeSpan.FromSeconds(10));
         Assert.Equal((500L, 0), (read.Position.Offset, read.Messages.Count));
+        Assert.Equal([501L], Publish(owner, "d:b", 501, 1));
+        Watch(owner);
+        owner.Tell(OwnerStop.Instance);
+        ExpectTerminated(owner);
+        IActorRef next = Owner("d:b");
+        next.Tell(new OwnerJoin("d:b", TestActor, new PubSubPosition(read.Position.Epoch, 500), 3, Rejoin: false));
+        OwnerJoined again = ExpectMsg<OwnerJoined>(TimeSpan.FromSeconds(10));
+        Assert.Equal((read.Position.Epoch, 501L, (bool?)true), (again.Position.Epoch, again.Position.Offset, again.Recovered));
+        Assert.Equal([501L], again.Messages.Select(message => message.Offset));
     }
 }
