@@ -260,8 +260,8 @@ internal sealed class HistoryStore
         }
     }
 
-    /// <summary>An exception's messages, outermost first, without its stack trace.</summary>
-    private static string Describe(Exception cause)
+    /// <summary>An exception's messages, outermost first, without its stack trace: what a log line about a store says.</summary>
+    public static string Describe(Exception cause)
     {
         var text = new StringBuilder();
         for (Exception? error = cause; error is not null; error = error.InnerException)

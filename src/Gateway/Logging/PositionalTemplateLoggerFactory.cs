@@ -121,7 +121,7 @@ internal sealed partial class PositionalTemplateLoggerFactory : ILoggerFactory
                 // attempt stays visible at Debug, in one line.
                 if (inner.IsEnabled(LogLevel.Debug))
                 {
-                    string line = formatter(state, exception) + " (" + Describe(exception) + ")";
+                    string line = formatter(state, exception) + " (" + ActorSocket.Actors.Cluster.HistoryStore.Describe(exception) + ")";
                     inner.Log(LogLevel.Debug, eventId, line, null, static (text, _) => text);
                 }
 
@@ -150,18 +150,6 @@ internal sealed partial class PositionalTemplateLoggerFactory : ILoggerFactory
         }
 
         return false;
-    }
-
-    /// <summary>An exception's messages, outermost first, without its stack trace.</summary>
-    private static string Describe(Exception exception)
-    {
-        var text = new System.Text.StringBuilder();
-        for (Exception? error = exception; error is not null; error = error.InnerException)
-        {
-            text.Append(text.Length > 0 ? " <- " : string.Empty).Append(error.GetType().Name).Append(": ").Append(error.Message);
-        }
-
-        return text.ToString();
     }
 
     private sealed class RepairedState(IReadOnlyList<KeyValuePair<string, object?>> pairs, string rendered) : IReadOnlyList<KeyValuePair<string, object?>>
