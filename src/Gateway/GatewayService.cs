@@ -16,6 +16,7 @@ internal sealed class GatewayService : IHostedService
     private readonly GatewayOptions _options;
     private readonly IServiceProvider _services;
     private readonly ActorSocketBuilder _routes;
+    private HistoryStoreJanitor? _janitor;
 
     /// <summary>Created by the host.</summary>
     public GatewayService(GatewayOptions options, IServiceProvider services, ActorSocketBuilder routes)
@@ -36,7 +37,9 @@ internal sealed class GatewayService : IHostedService
         HistoryStore? store = _services.GetRequiredService<DurableTopics>().Store;
         if (store is not null)
         {
-            HistoryStorePreparation.Prepare(_options.HistoryStore, _services.GetRequiredService<ILoggerFactory>().CreateLogger("ActorSocket.History"));
+            ILogger history = _services.GetRequiredService<ILoggerFactory>().CreateLogger("ActorSocket.History");
+            HistoryStorePreparation.Prepare(_options.HistoryStore, history);
+            _janitor = new HistoryStoreJanitor(_options.HistoryStore, history);
         }
 
         Server = new ActorSocketServer(_options, system, _services.GetRequiredService<ILoggerFactory>(), _services.GetRequiredService<ServerMetrics>(), _services.GetRequiredService<HistoryBudget>(), owners, store);
@@ -61,5 +64,13 @@ internal sealed class GatewayService : IHostedService
     }
 
     /// <inheritdoc />
-    public Task StopAsync(CancellationToken cancellationToken) => Server?.StopAsync() ?? Task.CompletedTask;
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_janitor is not null)
+        {
+            await _janitor.DisposeAsync();
+        }
+
+        await (Server?.StopAsync() ?? Task.CompletedTask);
+    }
 }

@@ -154,6 +154,77 @@ public sealed class DurableHistoryTests : IDisposable
         Assert.Contains("X-History-Store: ok", health, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Rows_the_store_keeps_marked_deleted_are_removed_and_the_stream_still_continues_after_a_restart()
+    {
+        string[] settings = Settings("actorsocket.history-store.cleanup-interval = 500ms", "actorsocket.pubsub.namespaces.d.history.size = 100");
+        string file = Path.Combine(_directory, "data", "history.db");
+        string epoch;
+        await using (DaemonProcess daemon = await DaemonProcess.StartAsync(settings))
+        {
+            using ClientWebSocket publisher = await ConnectAsync(daemon.Url);
+            await PublishAcknowledgedAsync(publisher, "d:trim", 1, 150);
+            JsonElement position = await RequestAsync(publisher, """{"op":"history","topic":"d:trim","limit":0,"id":1}""");
+            epoch = position.GetProperty("epoch").GetString()!;
+
+            // Publishing on until the topic saved a snapshot (a busy topic does at most once a second)
+            // and the store trimmed the writes behind it.
+            int next = 151;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (Count(file, "SELECT COUNT(*) FROM snapshot") == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no snapshot was saved");
+                await PublishAcknowledgedAsync(publisher, "d:trim", next++, 1);
+                await Task.Delay(100); // paces the publishes; the store's state decides when to stop
+            }
+
+            // The cleanup removes what the trim left marked deleted: only live rows stay.
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (Count(file, "SELECT COUNT(*) FROM journal WHERE deleted = 1") > 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "rows marked deleted were never removed");
+                await Task.Delay(100);
+            }
+
+            Assert.True(Count(file, "SELECT COUNT(*) FROM journal") < next - 1, "the journal was not trimmed");
+            await PublishAcknowledgedAsync(publisher, "d:trim", 1001, 1);
+        }
+
+        // Restarted: the same stream, whose writes go on without a sequence number taken twice.
+        await using DaemonProcess restarted = await DaemonProcess.StartAsync(settings);
+        using ClientWebSocket client = await ConnectAsync(restarted.Url);
+        JsonElement recovered = await RequestAsync(client, $$$"""{"op":"subscribe","topic":"d:trim","id":2,"since":{"epoch":"{{{epoch}}}","offset":100}}""");
+        Assert.Equal((epoch, true), (recovered.GetProperty("epoch").GetString(), recovered.GetProperty("recovered").GetBoolean()));
+        long last = recovered.GetProperty("offset").GetInt64();
+        List<(long Offset, long Data)> replay = await ReadMessagesAsync(client, (int)(last - 100));
+        Assert.Equal(Enumerable.Range(101, (int)(last - 100)).Select(offset => (long)offset), replay.Select(message => message.Offset));
+        Assert.Equal(1001, replay[^1].Data);
+        using ClientWebSocket publisherAgain = await ConnectAsync(restarted.Url);
+        await PublishAcknowledgedAsync(publisherAgain, "d:trim", 1002, 1);
+        Assert.Equal([(last + 1, 1002L)], await ReadMessagesAsync(client, 1));
+    }
+
+    private static long Count(string file, string sql)
+    {
+        if (!File.Exists(file))
+        {
+            return 0;
+        }
+
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + file + ";Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using Microsoft.Data.Sqlite.SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        try
+        {
+            return (long)command.ExecuteScalar()!;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return 0; // the tables are made with the first write
+        }
+    }
+
     /// <summary>Sends <paramref name="request"/> until it is acknowledged (each <c>unavailable</c> answer is one more try); the acknowledgement.</summary>
     internal static async Task<JsonElement> RetryUntilAcknowledgedAsync(WebSocket client, string request, TimeSpan timeout)
     {

@@ -41,6 +41,9 @@ internal sealed record HistoryStoreOptions
     /// <summary>How soon a durable topic tries the store again after a failure.</summary>
     public required TimeSpan Retry { get; init; }
 
+    /// <summary>How often the journal rows marked deleted are removed (<see cref="HistoryStoreJanitor"/>).</summary>
+    public TimeSpan CleanupInterval { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The SQLite file: <c>history.db</c> under the data directory.</summary>
     public string SqliteFile => Path.Combine(DataDirectory, "history.db");
 
@@ -67,6 +70,7 @@ internal sealed record HistoryStoreOptions
             AutoInitialize = c.GetBoolean("history-store.auto-initialize", true),
             Timeout = Positive(c.GetTimeSpan("history-store.timeout", TimeSpan.FromSeconds(5)), "history-store.timeout"),
             Retry = Positive(c.GetTimeSpan("history-store.retry", TimeSpan.FromSeconds(2)), "history-store.retry"),
+            CleanupInterval = Positive(c.GetTimeSpan("history-store.cleanup-interval", TimeSpan.FromMinutes(10)), "history-store.cleanup-interval"),
         };
         if (needed && provider == "postgresql" && connectionString.Length == 0)
         {
