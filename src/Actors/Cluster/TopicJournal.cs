@@ -52,7 +52,7 @@ internal sealed record JournalSnapshot(string Epoch, long Offset, IReadOnlyList<
 /// <summary>
 /// The store of one durable topic: an Akka.Persistence actor, the child of the topic's
 /// <see cref="TopicOwner"/>, which stays the single writer and decides offsets. The journal writes
-/// what the owner hands it (one event per burst of publishes, one write in flight at a time, so a
+/// what the owner hands it (one event per burst of publishes, at most two writes in flight, so a
 /// busy topic writes large batches), recovers the stream at start (the latest snapshot, then the
 /// events after it, keeping no more than the history can hold), and trims the store: each snapshot,
 /// once saved, deletes every event and snapshot before it, and a stream whose every message expired
@@ -134,7 +134,9 @@ internal sealed class TopicJournal : UntypedPersistentActor
         switch (message)
         {
             case JournalWrite write:
-                Persist(new StreamAppended(_topic, write.Epoch, write.Messages), _ =>
+                // Without stashing what follows: the owner may have a second write on its way, and
+                // the store confirms them in order.
+                PersistAsync(new StreamAppended(_topic, write.Epoch, write.Messages), _ =>
                 {
                     _store.Metrics.HistoryStoreWrites.Inc();
                     _store.Metrics.HistoryStoreMessagesWritten.Inc(write.Messages.Count);

@@ -26,7 +26,7 @@ namespace ActorSocket.Actors.Cluster;
 /// Durable (the namespace's <c>history.durable</c>): a <see cref="TopicJournal"/> child recovers the
 /// stream first (requests wait meanwhile), so a new incarnation continues the same epoch and
 /// offsets. A burst of publishes is given its offsets and written as one event, and delivered and
-/// acknowledged only once written; the next burst is written when the last one is. When the store
+/// acknowledged only once written; at most two writes are in flight, confirmed in order. When the store
 /// fails, publishes are answered <c>unavailable</c> (those being written: in doubt), subscribes and
 /// reads are still answered from memory, and the journal is tried again every
 /// <see cref="HistoryStore.Retry"/>; a write that reached the store after all is delivered then.
@@ -40,6 +40,9 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
 
     /// <summary>Most payload bytes written as one event. 1 MiB: one row, well under any store's limit.</summary>
     private const int MaxWriteBytes = 1024 * 1024;
+
+    /// <summary>Writes of one topic in flight at once: two, so the store is never idle between a confirmation and the next write.</summary>
+    private const int MaxWritesInFlight = 2;
 
     private readonly string _topic;
     private readonly NamespaceSettings _space;
@@ -61,7 +64,8 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     // Durable only: the journal child, the write in flight, and what the store holds beyond the last snapshot.
     private IActorRef? _journal;
     private int _journals;
-    private (StoredMessage[] Messages, (IActorRef Sender, long Correlation)[] Publishers)? _writing;
+    private readonly Queue<(StoredMessage[] Messages, (IActorRef Sender, long Correlation)[] Publishers)> _writes = new();
+    private bool _snapshotDue;
     private bool _storeDown;
     private int _unsnapshotted;
     private long _droppedAtSnapshot;
@@ -86,7 +90,7 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
     /// <summary>Whether nothing keeps this owner: no follower, nothing being written, and (in memory) no history.</summary>
-    private bool IsIdle => _followers.Count == 0 && _pending.Count == 0 && _writing is null && (_store is not null || _history!.Count == 0);
+    private bool IsIdle => _followers.Count == 0 && _pending.Count == 0 && _writes.Count == 0 && (_store is not null || _history!.Count == 0);
 
     /// <summary>
     /// A durable stream writes a snapshot (and so trims its journal) after this many messages: the
@@ -250,7 +254,7 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
                 Recovered(recovered);
                 break;
             case JournalTimeout:
-                JournalTimedOut(_writing is null ? "recovering" : "writing");
+                JournalTimedOut(_writes.Count == 0 ? "recovering" : "writing");
                 break;
             case Terminated terminated when terminated.ActorRef.Equals(_journal):
                 JournalFailed();
@@ -409,15 +413,23 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
         }
     }
 
-    /// <summary>Durable: writes the waiting publishes (at most one write in flight; each takes what gathered meanwhile).</summary>
+    /// <summary>
+    /// Durable: writes the waiting publishes, each write taking what gathered meanwhile. Two writes
+    /// may be in flight (the store confirms them in order): a client with a window of publishes in
+    /// flight then does not wait for a whole round trip between writes. None starts while a
+    /// snapshot waits for the writes in flight to be confirmed.
+    /// </summary>
     private void WriteNext()
     {
-        if (_journal is null || _writing is not null || _storeDown || _pending.Count == 0)
+        while (_journal is not null && _writes.Count < MaxWritesInFlight && !_storeDown && !_snapshotDue && _pending.Count > 0)
         {
-            return;
+            Write();
         }
+    }
 
-        long offset = _history!.Offset;
+    private void Write()
+    {
+        long offset = _writes.Count == 0 ? _history!.Offset : _writes.Last().Messages[^1].Message.Offset;
         DateTimeOffset now = Now;
         int count = 0;
         long bytes = 0;
@@ -437,21 +449,32 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
         }
 
         _pending.RemoveRange(0, count);
-        _writing = (messages, publishers);
-        _journal.Tell(new JournalWrite(_history.Epoch, messages));
-        Timers.StartSingleTimer(nameof(JournalTimeout), JournalTimeout.Instance, _store!.Timeout);
+        if (_writes.Count == 0)
+        {
+            Timers.StartSingleTimer(nameof(JournalTimeout), JournalTimeout.Instance, _store!.Timeout);
+        }
+
+        _writes.Enqueue((messages, publishers));
+        _journal!.Tell(new JournalWrite(_history!.Epoch, messages));
     }
 
-    /// <summary>Durable: the write in flight is in the store; its messages go to the followers and are acknowledged.</summary>
+    /// <summary>Durable: the oldest write in flight is in the store; its messages go to the followers and are acknowledged.</summary>
     private void Written()
     {
-        if (_writing is not { } writing)
+        if (!_writes.TryDequeue(out var writing))
         {
             return;
         }
 
-        _writing = null;
-        Timers.Cancel(nameof(JournalTimeout));
+        if (_writes.Count == 0)
+        {
+            Timers.Cancel(nameof(JournalTimeout));
+        }
+        else
+        {
+            Timers.StartSingleTimer(nameof(JournalTimeout), JournalTimeout.Instance, _store!.Timeout); // the next one's turn
+        }
+
         DateTimeOffset now = Now;
         for (int i = 0; i < writing.Messages.Length; i++)
         {
@@ -505,16 +528,17 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
         _journal = null;
         Timers.Cancel(nameof(JournalTimeout));
         _storeDown = true;
-        if (_writing is { } writing)
+        _snapshotDue = false;
+        foreach ((_, (IActorRef Sender, long Correlation)[] publishers) in _writes)
         {
-            _metrics.PublishesInDoubt.Inc(writing.Publishers.Length);
-            foreach ((IActorRef sender, long correlation) in writing.Publishers)
+            _metrics.PublishesInDoubt.Inc(publishers.Length);
+            foreach ((IActorRef sender, long correlation) in publishers)
             {
                 sender.Tell(new OwnerRefused(_topic, correlation, OwnerRefusal.InDoubt));
             }
-
-            _writing = null;
         }
+
+        _writes.Clear();
 
         foreach ((_, IActorRef sender, long correlation) in _pending)
         {
@@ -559,10 +583,19 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     /// </summary>
     private void Snapshot(bool expired)
     {
-        if (_journal is null || _writing is not null || _storeDown)
+        if (_journal is null || _storeDown)
         {
             return;
         }
+
+        if (_writes.Count > 0)
+        {
+            // Count-based snapshots wait for the writes in flight (no new one starts meanwhile).
+            _snapshotDue |= !expired && _unsnapshotted >= SnapshotEvery && Now - _snapshotAt >= TimeSpan.FromSeconds(1);
+            return;
+        }
+
+        _snapshotDue = false;
 
         // Age: what expired leaves the store with the next snapshot, at most every 10 s (a busy
         // topic's oldest message expires continuously); when nothing is left, the stream leaves the
