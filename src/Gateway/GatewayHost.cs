@@ -77,8 +77,6 @@ public static class GatewayHost
                         RememberEntities = false,
                         ShouldPassivateIdleEntities = false,
                         HandOffStopMessage = OwnerStop.Instance,
-                        // Not in the journal of durable topics: a database outage must not stop sharding.
-                        StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
                     });
             }
 

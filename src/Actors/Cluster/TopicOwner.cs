@@ -128,17 +128,13 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     }
 
     /// <summary>
-    /// The sharding settings topic owners need, part of every cluster node's configuration: the
-    /// coordinator's state in distributed data (not in the history store's journal), no
+    /// The sharding settings topic owners need, part of every cluster node's configuration: no
     /// automatic passivation (an owner with history must outlive two idle minutes), the
     /// least-shard allocation of new shards, and no rebalancing (the old algorithm with no
     /// simultaneous rebalance allowed): an owner moves only when its node leaves or dies.
     /// </summary>
     public const string ClusterShardingDefaults = """
         akka.cluster.sharding {
-          # The coordinator's state in distributed data, never in the journal that durable topics
-          # configure: a database outage must not stop sharding (every topic with history uses it).
-          state-store-mode = ddata
           # Owners passivate themselves, never while they hold history.
           passivate-idle-entity-after = off
           least-shard-allocation-strategy {
