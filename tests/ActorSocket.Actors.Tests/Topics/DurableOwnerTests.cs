@@ -142,10 +142,16 @@ public sealed class DurableOwnerTests : TestKit
         }
 
         // 500 messages in many writes; a snapshot after every 100 deleted the events before it.
+        // The snapshot is saved first and the events behind it deleted after: both are awaited.
         long writes = (long)_metrics.HistoryStoreWrites.Value;
-        AwaitAssert(() => Assert.Equal(1, Stored("d:b").Snapshots), TimeSpan.FromSeconds(10));
-        (long events, _) = Stored("d:b");
-        Assert.True(events < writes, $"{events} events kept of {writes} written");
+        AwaitAssert(
+            () =>
+            {
+                (long events, long snapshots) = Stored("d:b");
+                Assert.Equal(1, snapshots);
+                Assert.True(events < writes, $"{events} events kept of {writes} written");
+            },
+            TimeSpan.FromSeconds(10));
 
         // A minute later every message expired: the stream leaves the store (nothing is left to
         // recover) and goes on in memory; its next message writes it again, in the same epoch.
