@@ -128,19 +128,17 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     }
 
     /// <summary>
-    /// The sharding settings topic owners need, part of every cluster node's configuration: the
-    /// coordinator's state in the in-memory journal (never the history store's), no
+    /// The sharding settings topic owners need, part of every cluster node's configuration: no
     /// automatic passivation (an owner with history must outlive two idle minutes), the
     /// least-shard allocation of new shards, and no rebalancing (the old algorithm with no
     /// simultaneous rebalance allowed): an owner moves only when its node leaves or dies.
     /// </summary>
     public const string ClusterShardingDefaults = """
         akka.cluster.sharding {
-          # The coordinator's state in memory, as before durable topics existed: never in the journal
-          # they configure (a database outage must not stop sharding, which every topic with
-          # history uses). Shards are not remembered, so nothing of it needs to outlive a node.
-          journal-plugin-id = "akka.persistence.journal.inmem"
-          snapshot-plugin-id = "akka.persistence.snapshot-store.inmem"
+          # The coordinator's state (which node holds which shard) is persisted in the default
+          # journal: in memory, or with durable topics in the history store, where it survives the
+          # coordinator moving with the oldest node (a lost placement could start a second owner of
+          # a topic while the first still runs).
           # Owners passivate themselves, never while they hold history.
           passivate-idle-entity-after = off
           least-shard-allocation-strategy {
