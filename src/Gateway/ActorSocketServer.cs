@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Connections;
 using ActorSocket.Actors.Handlers;
+using ActorSocket.Actors.Identity;
 using ActorSocket.Actors.Metrics;
 using ActorSocket.Actors.Topics;
 using ActorSocket.Actors.Transport;
@@ -313,6 +314,17 @@ public sealed class ActorSocketServer : IAsyncDisposable
             {
                 hooks.Add(new BasicAuthentication(route.AuthEntries));
             }
+            else if (route.Jwt && _options.PubSub.Jwt is { } validator)
+            {
+                hooks.Add(new JwtAuthentication(validator, reason =>
+                {
+                    Metrics.TokenRefusals.WithLabels("handshake").Inc();
+                    _logger.LogInformation("A token at the handshake on {Path} was refused: {Reason}", route.Path, reason);
+                }));
+            }
+
+            // /pubsub without JWT on the route takes no connect token either.
+            PubSubSettings pubsub = _options.PubSub with { Metrics = Metrics, Jwt = route.Jwt ? _options.PubSub.Jwt : null };
 
             // The built-in handlers never block: they run inline in the connection actor (no handler
             // actor, no copy). Plugin handlers are actors on the isolated handler dispatcher, or on the
@@ -320,7 +332,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
             yield return route.Handler switch
             {
                 "echo" => Route.ForInline(route.Path, _ => InlineEchoHandler.Instance, handshake, hooks),
-                "pubsub" => Route.ForInline(route.Path, _ => new InlinePubSubHandler(_options.PubSub), handshake, hooks),
+                "pubsub" => Route.ForInline(route.Path, info => new InlinePubSubHandler(pubsub, info), handshake, hooks),
                 _ => Route.ForActor(route.Path, ActorSocketBuilder.HandlerProps(_system, types.Resolve(route.Path, route.Handler)), handshake, hooks, route.Dispatcher),
             };
         }

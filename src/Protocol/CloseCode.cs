@@ -53,4 +53,10 @@ public enum CloseCode : ushort
 
     /// <summary>1015: reported, never sent, when the TLS handshake failed.</summary>
     TlsHandshake = 1015,
+
+    /// <summary>3000 (registered range, used by ActorSocket): the token of a <c>connect</c> frame is invalid or expired; do not reconnect with it.</summary>
+    Unauthorized = 3000,
+
+    /// <summary>3001 (used by ActorSocket): the connection's token expired without a refresh; reconnect with a fresh token.</summary>
+    TokenExpired = 3001,
 }

@@ -122,6 +122,9 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
 
     // The messages between a topic's owner and its followers. Each message of a stream carries its
     // payload kind, its offset and its bytes; actor references travel as their serialized paths.
+    /// <summary>Set in a message's kind byte when the publisher's origin tag follows its offset.</summary>
+    private const byte OriginFlag = 0x80;
+
     private byte[] OwnerToBinary(IClusterTopicMessage message)
     {
         var writer = new GrowingWriter();
@@ -346,8 +349,14 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             VarInt((uint)messages.Count);
             foreach (TopicMessage message in messages)
             {
-                Byte((byte)message.Kind);
+                // The origin (a publish with "echo": false) rides in the kind's high bit, then follows the offset.
+                Byte((byte)((byte)message.Kind | (message.Origin != 0 ? OriginFlag : 0)));
                 Long(message.Offset);
+                if (message.Origin != 0)
+                {
+                    Long(message.Origin);
+                }
+
                 Bytes(message.Data.Span);
             }
         }
@@ -512,6 +521,16 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             return kind <= (byte)TopicPayload.Binary ? (TopicPayload)kind : throw Corrupt("payload kind " + kind);
         }
 
+        /// <summary>A message's kind, and whether an origin follows its offset (<see cref="OriginFlag"/>).</summary>
+        public TopicPayload Kind(out bool hasOrigin)
+        {
+            Need(1);
+            byte kind = _buffer[_position++];
+            hasOrigin = (kind & OriginFlag) != 0;
+            kind &= unchecked((byte)~OriginFlag);
+            return kind <= (byte)TopicPayload.Binary ? (TopicPayload)kind : throw Corrupt("payload kind " + kind);
+        }
+
         public ReadOnlySpan<byte> Bytes()
         {
             uint length = VarInt();
@@ -600,25 +619,30 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             var messages = new TopicMessage[count];
             for (int i = 0; i < count; i++)
             {
-                TopicPayload kind = Kind();
+                TopicPayload kind = Kind(out bool hasOrigin);
                 long offset = Long();
+                long origin = hasOrigin ? Long() : 0;
+                TopicMessage message;
                 if (!sequenced)
                 {
                     // A publish on its way to the owner: no offset yet.
-                    messages[i] = offset == 0 && kind == TopicPayload.Json
+                    message = offset == 0 && kind == TopicPayload.Json
                         ? TopicMessage.Create(topic, encodedTopic, Bytes())
                         : offset == 0 ? new TopicMessage(topic, Bytes().ToArray(), kind) : throw Corrupt("a publish with an offset");
-                    continue;
                 }
-
-                if (offset is < 1 or > PubSubCodec.MaxPosition)
+                else if (offset is < 1 or > PubSubCodec.MaxPosition)
                 {
                     throw Corrupt("an offset of " + offset);
                 }
+                else
+                {
+                    message = kind == TopicPayload.Json
+                        ? TopicMessage.CreateSequenced(topic, encodedTopic, Bytes(), offset)
+                        : TopicMessage.CreateSequenced(topic, Bytes().ToArray(), kind, offset);
+                }
 
-                messages[i] = kind == TopicPayload.Json
-                    ? TopicMessage.CreateSequenced(topic, encodedTopic, Bytes(), offset)
-                    : TopicMessage.CreateSequenced(topic, Bytes().ToArray(), kind, offset);
+                message.Origin = origin;
+                messages[i] = message;
             }
 
             return messages;

@@ -40,6 +40,8 @@ internal sealed partial class ConnectionActor : IInlineConnection
 
     void IInlineConnection.EndPending() => OnHandlerAck();
 
+    void IInlineConnection.SetDeadline(TimeSpan? after, CloseCode code, string reason) => SetDeadline(after, code, reason);
+
     void IInlineConnection.Close(CloseCode code, string reason)
     {
         StartClose(code, reason, TerminationCause.Closed);

@@ -22,6 +22,12 @@ internal sealed partial class ConnectionActor
     private long _midMessageSince = -1;
     private long _midMessageBytes;
 
+    // A deadline the connection closes itself at (an identity's token expiry), in the keepalive
+    // clock's milliseconds: long.MaxValue when there is none. It shares the keepalive entry.
+    private long _deadlineAt = long.MaxValue;
+    private Protocol.CloseCode _deadlineCode;
+    private string _deadlineReason = string.Empty;
+
     private ICancelable Schedule(TimeSpan delay, Tick message) =>
         Context.System.Scheduler.ScheduleTellOnceCancelable(delay, Self, message, Self);
 
@@ -62,6 +68,35 @@ internal sealed partial class ConnectionActor
         _keepaliveSlot = _keepalive.Register(Self, _nextPingAt);
     }
 
+    /// <summary>Sets the keepalive entry to <paramref name="due"/>, or to the close deadline when that comes first.</summary>
+    private void Arm(long due) => _keepalive?.Set(_keepaliveSlot, Math.Min(due, _deadlineAt));
+
+    /// <summary>
+    /// Closes the connection with <paramref name="code"/> once <paramref name="after"/> has passed
+    /// (null: no deadline). Resolution: the keepalive clock's (at most 1 s late).
+    /// </summary>
+    private void SetDeadline(TimeSpan? after, Protocol.CloseCode code, string reason)
+    {
+        if (_keepalive is null)
+        {
+            return;
+        }
+
+        _deadlineAt = after is { } delay ? _keepalive.Now + (long)Math.Max(0, delay.TotalMilliseconds) : long.MaxValue;
+        _deadlineCode = code;
+        _deadlineReason = reason;
+        Arm(_awaitingPong ? _pongDeadline : _nextPingAt);
+    }
+
+    /// <summary>The deadline of a token's expiry, when <paramref name="identity"/> has one: its <c>exp</c> plus the grace of <see cref="ConnectionSettings.TokenExpiryGrace"/>.</summary>
+    private void ExpireWith(object? identity)
+    {
+        if (identity is Identity.ClientIdentity { ExpiresAt: { } expires })
+        {
+            SetDeadline(expires - Context.System.Scheduler.Now + Settings.TokenExpiryGrace, Protocol.CloseCode.TokenExpired, "token expired");
+        }
+    }
+
     /// <summary>The keepalive deadline passed: a ping is due, or the pong is late. Always leaves the next deadline set.</summary>
     private void OnKeepaliveDue()
     {
@@ -71,6 +106,15 @@ internal sealed partial class ConnectionActor
         }
 
         long now = _keepalive.Now;
+        if (now >= _deadlineAt)
+        {
+            _deadlineAt = long.MaxValue;
+            _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress}: {Reason}; closing with {CloseCode}", _id, Remote, _deadlineReason, (int)_deadlineCode);
+            _keepalive.Set(_keepaliveSlot, _awaitingPong ? _pongDeadline : _nextPingAt);
+            StartClose(_deadlineCode, _deadlineReason, TerminationCause.Closed);
+            return;
+        }
+
         if (_awaitingPong)
         {
             if (now >= _pongDeadline)
@@ -79,13 +123,13 @@ internal sealed partial class ConnectionActor
                 return;
             }
 
-            _keepalive.Set(_keepaliveSlot, _pongDeadline);
+            Arm(_pongDeadline);
             return;
         }
 
         if (now < _nextPingAt || _codec!.CloseSent)
         {
-            _keepalive.Set(_keepaliveSlot, _nextPingAt);
+            Arm(_nextPingAt);
             return;
         }
 
@@ -100,7 +144,7 @@ internal sealed partial class ConnectionActor
         _awaitingPong = true;
         _pongDeadline = now + (long)Settings.PingTimeout.TotalMilliseconds;
         _nextPingAt = now + (long)Settings.PingInterval.TotalMilliseconds;
-        _keepalive.Set(_keepaliveSlot, _pongDeadline);
+        Arm(_pongDeadline);
         Flush();
     }
 
@@ -114,7 +158,7 @@ internal sealed partial class ConnectionActor
         if (_awaitingPong && payload.Length == 4 && System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(payload) == _pingCount)
         {
             _awaitingPong = false;
-            _keepalive?.Set(_keepaliveSlot, _nextPingAt);
+            Arm(_nextPingAt);
         }
     }
 

@@ -58,6 +58,7 @@ internal sealed partial class ConnectionActor
         _context.Logger.LogDebug("Connection {ConnectionId} from {RemoteAddress} opened {Path}", _id, Remote, _path);
 
         StartKeepalive();
+        ExpireWith(identity);
         // Messages handed to a handler and not yet taken by it are bounded: past the window the
         // socket is not read (websockets' max_queue). An inline handler counts requests it has not
         // answered yet; a handler actor's mailbox acknowledges what it takes; a flow acknowledges itself.

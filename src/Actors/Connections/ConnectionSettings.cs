@@ -21,6 +21,12 @@ internal sealed record ConnectionSettings
     /// <summary>How long a ping may wait for its pong before the connection is closed with 1011. 20 s, the websockets default.</summary>
     public TimeSpan PingTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How long after its token's <c>exp</c> a connection with a <see cref="Identity.ClientIdentity"/> that was
+    /// not refreshed is closed with 3001. 2 s: room for a refresh sent just in time to arrive.
+    /// </summary>
+    public TimeSpan TokenExpiryGrace { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How long our close frame may wait for the peer's before TCP is dropped. 10 s, as websockets' close_timeout.</summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

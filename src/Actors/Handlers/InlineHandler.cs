@@ -30,6 +30,14 @@ public interface IInlineConnection
     void Close(CloseCode code, string reason);
 
     /// <summary>
+    /// Closes the connection with <paramref name="code"/> and <paramref name="reason"/> once
+    /// <paramref name="after"/> has passed, unless called again before (the newest call wins; null
+    /// removes the deadline). For a token's expiry: checked by the keepalive clock, at most its
+    /// resolution (1 s with the default ping interval) late, with no timer per connection.
+    /// </summary>
+    void SetDeadline(TimeSpan? after, CloseCode code, string reason);
+
+    /// <summary>
     /// Counts a request the handler handed to another actor (a publish to a topic) and whose answer
     /// it waits for. While <see cref="Connections.ConnectionSettings.InlinePending"/> are pending the socket is not
     /// read, so a client that sends faster than the backend takes its requests is slowed by TCP

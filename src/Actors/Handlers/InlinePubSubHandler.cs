@@ -1,3 +1,4 @@
+using ActorSocket.Actors.Identity;
 using ActorSocket.Actors.Topics;
 using ActorSocket.Protocol;
 using ActorSocket.Protocol.PubSub;
@@ -13,20 +14,54 @@ namespace ActorSocket.Actors.Handlers;
 internal sealed class InlinePubSubHandler : InlineHandler
 {
     private readonly PubSubSettings _settings;
+    private readonly long _connectionId;
     private HashSet<string>? _subscribed;
+    private ClientIdentity? _identity;
 
-    /// <summary>Creates the handler of one connection.</summary>
+    // Rate limits: token buckets, used only where a limit is configured.
+    private TokenBucket _requests;
+    private TokenBucket _publishes;
+    private TokenBucket _errors;
+    private Dictionary<string, TokenBucket>? _namespacePublishes;
+
+    // This connection's origin tag, made the first time it publishes with "echo": false (0 before).
+    private long _origin;
+
+    /// <summary>Creates the handler of one connection, anonymous.</summary>
     public InlinePubSubHandler(PubSubSettings settings)
+        : this(settings, null)
+    {
+    }
+
+    /// <summary>Creates the handler of the connection <paramref name="info"/> describes: its identity is the handshake's, if any.</summary>
+    public InlinePubSubHandler(PubSubSettings settings, ConnectionInfo? info)
     {
         _settings = settings;
+        _connectionId = info?.Id ?? 0;
+        _identity = info?.Identity as ClientIdentity;
     }
+
+    /// <summary>The connection's id in the cluster: the node's tag and the connection's number.</summary>
+    private string ClientId => _settings.NodeTag + "-" + _connectionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <inheritdoc />
     public override void OnText(ReadOnlyMemory<byte> utf8, IInlineConnection connection)
     {
-        if (!PubSubCodec.TryParse(utf8, _settings.Limits, out PubSubRequest request, out PubSubError error))
+        bool parsed = PubSubCodec.TryParse(utf8, _settings.Limits, out PubSubRequest request, out PubSubError error);
+        if (_settings.RateLimits.Requests.IsSet && !Within(ref _requests, _settings.RateLimits.Requests, parsed ? request.Id : error.Id, "requests", connection))
+        {
+            return;
+        }
+
+        if (!parsed)
         {
             connection.SendText(PubSubCodec.EncodeError(error));
+            return;
+        }
+
+        if (request.Op is PubSubOp.Connect or PubSubOp.Refresh)
+        {
+            OnToken(request, connection);
             return;
         }
 
@@ -34,8 +69,9 @@ internal sealed class InlinePubSubHandler : InlineHandler
         // a client cannot have more than the window outstanding in the topics' mailboxes.
         var ack = new Acked(request.HasId ? request.Id.ToArray() : null);
         NamespaceSettings space = _settings.Namespaces.For(request.Topic);
-        if (Refusal(request, space) is { } refusal)
+        if (Refusal(request, space, _identity) is { } refusal)
         {
+            _settings.Metrics?.PermissionRefusals.WithLabels(refusal.Code).Inc();
             connection.SendText(PubSubCodec.EncodeError(refusal));
             return;
         }
@@ -52,7 +88,7 @@ internal sealed class InlinePubSubHandler : InlineHandler
 
                 _subscribed.Add(request.Topic);
                 connection.BeginPending();
-                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true, Format: TopicFormat(connection), Since: request.Since), connection.Self);
+                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true, Format: TopicFormat(connection), Since: request.Since, Origin: _origin), connection.Self);
                 break;
             case PubSubOp.History:
                 connection.BeginPending();
@@ -64,38 +100,263 @@ internal sealed class InlinePubSubHandler : InlineHandler
                 connection.Topics.Tell(new Topic.Unsubscribe(request.Topic, connection.Self, ack), connection.Self);
                 break;
             case PubSubOp.Publish:
+                if (_settings.RateLimits.Publishes.IsSet && !Within(ref _publishes, _settings.RateLimits.Publishes, request.Id, "publishes", connection))
+                {
+                    return;
+                }
+
+                if (space.PublishLimit.IsSet && !WithinNamespace(space, request.Id, connection))
+                {
+                    return;
+                }
+
                 // Encoded once, here; every subscriber gets the same frame.
+                var message = TopicMessage.Create(request.Topic, request.Data.Span);
+                if (!request.Echo)
+                {
+                    message.Origin = OriginFor(connection);
+                }
+
                 connection.BeginPending();
-                connection.Topics.Tell(new Topic.Publish(TopicMessage.Create(request.Topic, request.Data.Span), ack), connection.Self);
+                connection.Topics.Tell(new Topic.Publish(message, ack), connection.Self);
                 break;
         }
     }
 
     /// <summary>
-    /// Why the namespace refuses <paramref name="request"/>, or null: <c>since</c> and <c>history</c>
-    /// where there is no history, and the namespace's permissions. Connections have no identity
-    /// (yet), so a rule that needs one answers <c>unauthorized</c>.
+    /// The origin tag of this connection's publishes with <c>"echo": false</c>. Made on first use, it
+    /// is given to the topics the connection is already subscribed to by subscribing again (a
+    /// subscribe the topic already has changes only how it delivers), and to later subscribes with them.
     /// </summary>
-    private static PubSubError? Refusal(in PubSubRequest request, NamespaceSettings space)
+    private long OriginFor(IInlineConnection connection)
+    {
+        if (_origin != 0)
+        {
+            return _origin;
+        }
+
+        do
+        {
+            _origin = BitConverter.ToInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        }
+        while (_origin == 0);
+
+        if (_subscribed is not null)
+        {
+            foreach (string topic in _subscribed)
+            {
+                // No ack: the topic answers a subscribe it already has at once, and nothing waits for it.
+                connection.Topics.Tell(new Topic.Subscribe(topic, connection.Self, null, AcceptsBatches: true, Format: TopicFormat(connection), Origin: _origin), connection.Self);
+            }
+        }
+
+        return _origin;
+    }
+
+    /// <summary><c>connect</c> and <c>refresh</c>: a token becomes (or renews) the connection's identity.</summary>
+    private void OnToken(in PubSubRequest request, IInlineConnection connection)
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        if (request.Op == PubSubOp.Connect && request.Token is null)
+        {
+            // A connect without a token asks who the connection is: anonymous, or the handshake's identity.
+            connection.SendText(PubSubCodec.EncodeConnected(request.Id.Span, ClientId, _identity?.User ?? string.Empty, ExpiresIn(_identity, now)));
+            return;
+        }
+
+        TokenCheck check = _settings.Jwt is { } jwt ? jwt.Validate(request.Token!) : TokenCheck.Refused("this server accepts no tokens (no key is configured)");
+        string stage = request.Op == PubSubOp.Connect ? "connect" : "refresh";
+        if (check.Identity is not { } identity)
+        {
+            _settings.Metrics?.TokenRefusals.WithLabels(stage).Inc();
+            connection.SendText(PubSubCodec.EncodeError(new PubSubError(PubSubError.Unauthorized, check.Reason!, request.Id)));
+            if (request.Op == PubSubOp.Connect)
+            {
+                // The contract: an invalid token in connect closes with 3000; refresh keeps the connection
+                // (its current token is still valid until it expires).
+                connection.Close(CloseCode.Unauthorized, "unauthorized");
+            }
+
+            return;
+        }
+
+        if (request.Op == PubSubOp.Refresh && _identity is null)
+        {
+            connection.SendText(PubSubCodec.EncodeError(new PubSubError(PubSubError.Unauthorized, "refresh renews a token: send connect first", request.Id)));
+            return;
+        }
+
+        if (_identity is not null && !string.Equals(_identity.User, identity.User, StringComparison.Ordinal))
+        {
+            // A token for another user may not take over a connection (nor widen its grants).
+            _settings.Metrics?.TokenRefusals.WithLabels(stage).Inc();
+            connection.SendText(PubSubCodec.EncodeError(new PubSubError(PubSubError.Unauthorized, "the token is for another user than the connection's", request.Id)));
+            return;
+        }
+
+        _identity = identity;
+        TimeSpan grace = _settings.Jwt!.Settings.ExpiryGrace;
+        connection.SetDeadline(identity.ExpiresAt is { } expires ? expires - now + grace : null, CloseCode.TokenExpired, "token expired");
+        if (request.Op == PubSubOp.Connect)
+        {
+            connection.SendText(PubSubCodec.EncodeConnected(request.Id.Span, ClientId, identity.User, ExpiresIn(identity, now)));
+        }
+        else if (request.HasId)
+        {
+            connection.SendText(PubSubCodec.EncodeAck(request.Id.Span));
+        }
+    }
+
+    private static long? ExpiresIn(ClientIdentity? identity, DateTimeOffset now) =>
+        identity?.ExpiresAt is { } expires ? Math.Max(0, (long)Math.Ceiling((expires - now).TotalSeconds)) : null;
+
+    /// <summary>
+    /// Takes a token from <paramref name="bucket"/>; without one, answers <c>rate_limited</c> and
+    /// spends the error budget, which, when exhausted, closes the connection with 1008.
+    /// </summary>
+    private bool Within(ref TokenBucket bucket, RateLimit limit, ReadOnlyMemory<byte> id, string what, IInlineConnection connection)
+    {
+        long now = _settings.Clock();
+        if (bucket.TryTake(limit, now, out long retryAfter))
+        {
+            return true;
+        }
+
+        RateLimited(id, what, retryAfter, now, connection);
+        return false;
+    }
+
+    private bool WithinNamespace(NamespaceSettings space, ReadOnlyMemory<byte> id, IInlineConnection connection)
+    {
+        _namespacePublishes ??= new Dictionary<string, TokenBucket>(StringComparer.Ordinal);
+        ref TokenBucket bucket = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_namespacePublishes, space.Name, out _);
+        return Within(ref bucket, space.PublishLimit, id, "publishes in namespace " + (space.Name.Length == 0 ? "(default)" : space.Name), connection);
+    }
+
+    private void RateLimited(ReadOnlyMemory<byte> id, string what, long retryAfter, long now, IInlineConnection connection)
+    {
+        _settings.Metrics?.RateLimited.Inc();
+        int budget = Math.Max(1, _settings.RateLimits.ErrorBudget);
+        if (!_errors.TryTake(new RateLimit(budget / 10.0, budget), now, out _))
+        {
+            _settings.Metrics?.RateLimitCloses.Inc();
+            connection.Close(CloseCode.PolicyViolation, "rate limit");
+            return;
+        }
+
+        connection.SendText(PubSubCodec.EncodeRateLimited(id.Span, "over the limit of " + what + "; retry after " + retryAfter + " ms", retryAfter));
+    }
+
+    /// <summary>
+    /// Why the namespace refuses <paramref name="request"/>, or null: <c>since</c> and <c>history</c>
+    /// where there is no history, patterns where there are no wildcards, the namespace's permissions,
+    /// private topics and user channels. The message names the rule that refused, never another
+    /// user's data.
+    /// </summary>
+    internal static PubSubError? Refusal(in PubSubRequest request, NamespaceSettings space, ClientIdentity? identity)
     {
         if (!space.HasHistory && (request.Op == PubSubOp.History || request.Since is not null))
         {
             return new PubSubError(PubSubError.BadRequest, request.Op == PubSubOp.History ? "topic " + request.Topic + " keeps no history" : "since is only allowed on topics with history", request.Id);
         }
 
-        (Permission rule, string what) = request.Op switch
+        if (space.Wildcards && request.Op != PubSubOp.Unsubscribe && TopicPattern.IsPattern(request.Topic))
         {
-            PubSubOp.Subscribe => (space.AllowSubscribe, "subscribe to"),
-            PubSubOp.Publish => (space.AllowPublish, "publish on"),
-            PubSubOp.History => (space.AllowHistory, "read the history of"),
-            _ => (Permission.Anyone, string.Empty),
-        };
-        return rule switch
+            if (TopicPattern.Invalid(request.Topic) is { } invalid)
+            {
+                return new PubSubError(PubSubError.BadRequest, invalid, request.Id);
+            }
+
+            if (request.Op != PubSubOp.Subscribe)
+            {
+                return new PubSubError(PubSubError.BadRequest, request.Op + " needs a concrete topic, not a pattern", request.Id);
+            }
+
+            if (request.Since is not null)
+            {
+                return new PubSubError(PubSubError.BadRequest, "since is not allowed on a pattern", request.Id);
+            }
+        }
+        else if (space.Wildcards && request.Op == PubSubOp.Subscribe && TopicPattern.Invalid(request.Topic) is { } invalid)
         {
-            Permission.Anyone => null,
-            Permission.Nobody => new PubSubError(PubSubError.Forbidden, "nobody may " + what + " topics of this namespace", request.Id),
-            _ => new PubSubError(PubSubError.Unauthorized, "only authenticated connections may " + what + " topics of this namespace", request.Id),
+            return new PubSubError(PubSubError.BadRequest, invalid, request.Id);
+        }
+
+        (Permission rule, string key, string what) = request.Op switch
+        {
+            PubSubOp.Subscribe => (space.AllowSubscribe, "allow-subscribe", "subscribe to"),
+            PubSubOp.Publish => (space.AllowPublish, "allow-publish", "publish on"),
+            PubSubOp.History => (space.AllowHistory, "allow-history", "read the history of"),
+            _ => (Permission.Anyone, string.Empty, string.Empty),
         };
+        if (rule == Permission.Anyone && space.PrivatePrefix.Length == 0 && !IsUserChannel(request.Topic))
+        {
+            return null; // version 1: the common case, decided at once
+        }
+
+        string name = space.Name.Length == 0 ? "the default namespace" : "namespace " + space.Name;
+        if (rule == Permission.Nobody)
+        {
+            return new PubSubError(PubSubError.Forbidden, "nobody may " + what + " topics of " + name + " (" + key + " = nobody)", request.Id);
+        }
+
+        bool reads = request.Op is PubSubOp.Subscribe or PubSubOp.History;
+        if (reads && UserOf(request.Topic) is { } owner)
+        {
+            // A user's own channel, ns:#user: that user's connections only.
+            if (identity is null)
+            {
+                return new PubSubError(PubSubError.Unauthorized, "a user channel (#) needs a connection with a token", request.Id);
+            }
+
+            return string.Equals(owner, identity.User, StringComparison.Ordinal)
+                ? null
+                : new PubSubError(PubSubError.Forbidden, "a user channel (#) is for its user's connections only", request.Id);
+        }
+
+        if (reads && space.PrivatePrefix.Length > 0 && IsPrivate(request.Topic, space.PrivatePrefix))
+        {
+            rule = Permission.Granted; // private topics need a grant whatever the namespace allows
+            key = "private-prefix";
+        }
+
+        switch (rule)
+        {
+            case Permission.Anyone:
+                return null;
+            case Permission.Authenticated:
+                return identity is null ? new PubSubError(PubSubError.Unauthorized, "only connections with a token may " + what + " topics of " + name + " (" + key + " = authenticated)", request.Id) : null;
+            default:
+                if (identity is null)
+                {
+                    return new PubSubError(PubSubError.Unauthorized, "only a token that grants the topic may " + what + " it (" + name + ": " + key + " = granted)", request.Id);
+                }
+
+                IReadOnlyList<string> grants = request.Op == PubSubOp.Publish ? identity.Publish : identity.Channels;
+                return ClientIdentity.Grants(grants, request.Topic)
+                    ? null
+                    : new PubSubError(PubSubError.Forbidden, "the token's " + (request.Op == PubSubOp.Publish ? "publish" : "channels") + " claim does not grant this topic (" + name + ": " + key + " = granted)", request.Id);
+        }
+    }
+
+    /// <summary>Whether the part of <paramref name="topic"/> after its namespace starts with <c>#</c>.</summary>
+    private static bool IsUserChannel(string topic)
+    {
+        int colon = topic.IndexOf(':', StringComparison.Ordinal);
+        return colon >= 0 && colon + 1 < topic.Length && topic[colon + 1] == '#';
+    }
+
+    /// <summary>The user of a user channel <c>ns:#user</c>, or null.</summary>
+    private static string? UserOf(string topic)
+    {
+        int colon = topic.IndexOf(':', StringComparison.Ordinal);
+        return colon >= 0 && colon + 1 < topic.Length && topic[colon + 1] == '#' ? topic[(colon + 2)..] : null;
+    }
+
+    private static bool IsPrivate(string topic, string prefix)
+    {
+        int colon = topic.IndexOf(':', StringComparison.Ordinal);
+        return topic.AsSpan(colon + 1).StartsWith(prefix, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -21,4 +21,42 @@ internal sealed record PubSubSettings
     /// websockets have by default.
     /// </summary>
     public int MaxHistoryReplyBytes { get; init; } = 900 * 1024;
+
+    /// <summary>Checks the tokens of <c>connect</c> and <c>refresh</c>; null when no key is configured (every token is refused).</summary>
+    public Identity.JwtValidator? Jwt { get; init; }
+
+    /// <summary>The per-connection rate limits; none by default (the benchmarks run unchanged).</summary>
+    public RateLimits RateLimits { get; init; } = RateLimits.None;
+
+    /// <summary>The clock rate limits are measured with, in milliseconds (a fake one in tests).</summary>
+    public Func<long> Clock { get; init; } = static () => Environment.TickCount64;
+
+    /// <summary>This server's part of client ids (<c>connected</c>'s <c>client</c>): random per process, so that ids are unique in a cluster.</summary>
+    public string NodeTag { get; init; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+
+    /// <summary>Where refusals and rate limits are counted; null: not counted (tests).</summary>
+    public Metrics.ServerMetrics? Metrics { get; init; }
+}
+
+/// <summary>The rate limits of one <c>/pubsub</c> connection (token buckets), and what happens past them.</summary>
+internal sealed record RateLimits
+{
+    /// <summary>No limit at all.</summary>
+    public static RateLimits None { get; } = new();
+
+    /// <summary>Every request (subscribe, publish, history, connect...), per connection.</summary>
+    public Identity.RateLimit Requests { get; init; }
+
+    /// <summary>Publishes, per connection (and per namespace where a namespace sets its own).</summary>
+    public Identity.RateLimit Publishes { get; init; }
+
+    /// <summary>
+    /// How many <c>rate_limited</c> answers a connection may collect in ten seconds (they come back at
+    /// that pace) before it is closed with 1008 <c>rate limit</c>: a client that backs off when told
+    /// keeps its connection, one that keeps pushing loses it.
+    /// </summary>
+    public int ErrorBudget { get; init; } = 50;
+
+    /// <summary>Whether any limit is set (a namespace may still set its own publish limit).</summary>
+    public bool Any => Requests.IsSet || Publishes.IsSet;
 }

@@ -47,6 +47,10 @@ internal sealed class ServerMetrics
         HistoryStoreFailures = factory.CreateCounter("actorsocket_history_store_failures_total", "Operations on the store of durable topics that failed (recovering, writing, snapshots, trimming).");
         HistoryStoreWrites = factory.CreateCounter("actorsocket_history_store_writes_total", "Writes to the store of durable topics (each one burst of a topic's publishes).");
         HistoryStoreMessagesWritten = factory.CreateCounter("actorsocket_history_store_messages_written_total", "Messages written to the store of durable topics.");
+        TokenRefusals = factory.CreateCounter("actorsocket_token_refusals_total", "Tokens refused (bad signature, expired, malformed, another user's), by where they were presented: handshake (401), connect (3000), refresh (an error).", "stage");
+        PermissionRefusals = factory.CreateCounter("actorsocket_permission_refusals_total", "Requests refused by a namespace's permissions, a private topic or a user channel, by answer (forbidden, unauthorized).", "code");
+        RateLimited = factory.CreateCounter("actorsocket_rate_limited_total", "Requests answered rate_limited.");
+        RateLimitCloses = factory.CreateCounter("actorsocket_rate_limit_closes_total", "Connections closed with 1008 rate limit after spending their error budget.");
         RefusedConnections = factory.CreateCounter("actorsocket_connections_refused_total", "Connections answered and closed at accept, before any work for them, by reason (capacity, per-address, rate).", "reason");
 
         // Process and runtime figures, read when scraped: CPU seconds, resident and private memory,
@@ -67,6 +71,18 @@ internal sealed class ServerMetrics
             bufferPool.Set(ActorSocket.Actors.Transport.ConnectionBuffers.Pool.RetainedBytes);
         });
     }
+
+    /// <summary>Tokens refused, by stage.</summary>
+    public Counter TokenRefusals { get; }
+
+    /// <summary>Requests refused by permissions, by code.</summary>
+    public Counter PermissionRefusals { get; }
+
+    /// <summary>Requests answered rate_limited.</summary>
+    public Counter RateLimited { get; }
+
+    /// <summary>Connections closed for exhausting their rate-limit error budget.</summary>
+    public Counter RateLimitCloses { get; }
 
     /// <summary>Bytes held by topic histories.</summary>
     public Gauge HistoryBytes { get; }

@@ -74,6 +74,16 @@ internal sealed record NamespaceSettings
     /// <summary>What happens to a subscriber that falls behind.</summary>
     public SlowConsumerPolicy SlowConsumer { get; init; }
 
+    /// <summary>
+    /// Topics whose name after the namespace starts with this (<c>$</c>: <c>room:$board</c>) are
+    /// private: subscribing, reading their history and presence need a token that grants them,
+    /// whatever the namespace lets others do. Empty: no private topics.
+    /// </summary>
+    public string PrivatePrefix { get; init; } = string.Empty;
+
+    /// <summary>A connection's publishes on this namespace's topics, on top of the server-wide limit; none when unset.</summary>
+    public Identity.RateLimit PublishLimit { get; init; }
+
     /// <summary>Whether topics of the namespace keep a history (and so carry offsets).</summary>
     public bool HasHistory => HistorySize > 0;
 }

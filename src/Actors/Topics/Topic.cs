@@ -43,8 +43,12 @@ public static class Topic
     /// replayed before any newer one when the stream still has all of them, else none
     /// (<see cref="Subscribed.Recovered"/> says which). Refused on a topic without history.
     /// </param>
+    /// <param name="Origin">
+    /// The subscriber's origin tag (0: none): a message published with the same tag (a publish with
+    /// <c>"echo": false</c> from the same connection) is not delivered to it.
+    /// </param>
     /// <remarks>On a topic with history the acknowledgement arrives wrapped in a <see cref="Subscribed"/>, before any message.</remarks>
-    public sealed record Subscribe(string Name, IActorRef Subscriber, object? Ack = null, bool AcceptsBatches = false, TopicFrameFormat? Format = null, PubSubPosition? Since = null) : ICommand;
+    public sealed record Subscribe(string Name, IActorRef Subscriber, object? Ack = null, bool AcceptsBatches = false, TopicFrameFormat? Format = null, PubSubPosition? Since = null, long Origin = 0) : ICommand;
 
     /// <summary>
     /// The acknowledgement of a subscribe to a topic with history: the stream's position when the

@@ -20,6 +20,10 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     private readonly TimeSpan _idleTimeout;
     private readonly ServerMetrics _metrics;
     private readonly Dictionary<IActorRef, Subscription> _subscribers = [];
+
+    // Subscribers that named their connection's origin (Topic.Subscribe.Origin): a message published
+    // from that connection with "echo": false skips it. Null until one does.
+    private Dictionary<long, IActorRef>? _origins;
     private Group[] _groups = [];
 
     private readonly ITopicReach _reach;
@@ -167,6 +171,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     /// </summary>
     internal void Deliver(TopicMessage message)
     {
+        IActorRef? skip = message.Origin != 0 && _origins is not null ? _origins.GetValueOrDefault(message.Origin) : null;
         Group[] groups = _groups;
         int delivered = 0;
         for (int g = 0; g < groups.Length; g++)
@@ -176,13 +181,16 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
             IActorRef[] subscribers = group.All;
             for (int i = 0; i < subscribers.Length; i++)
             {
-                subscribers[i].Tell(envelope, ActorRefs.NoSender);
+                if (!ReferenceEquals(subscribers[i], skip))
+                {
+                    subscribers[i].Tell(envelope, ActorRefs.NoSender);
+                }
             }
 
             delivered += subscribers.Length;
         }
 
-        _metrics.Deliveries.Inc(delivered);
+        _metrics.Deliveries.Inc(skip is null ? delivered : delivered - 1);
     }
 
     /// <summary>Several messages: one envelope each to subscribers that take batches, one per message to the others.</summary>
@@ -192,6 +200,19 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         {
             Deliver(messages[0]);
             return;
+        }
+
+        // Publishers that asked not to get their own messages back take the batch without them.
+        HashSet<IActorRef>? skipped = null;
+        if (_origins is not null)
+        {
+            foreach (TopicMessage message in messages)
+            {
+                if (message.Origin != 0 && _origins.TryGetValue(message.Origin, out IActorRef? publisher))
+                {
+                    (skipped ??= []).Add(publisher);
+                }
+            }
         }
 
         int delivered = 0;
@@ -218,11 +239,19 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
             foreach (IActorRef subscriber in group.Batches)
             {
-                subscriber.Tell(batch, ActorRefs.NoSender);
+                if (skipped?.Contains(subscriber) != true)
+                {
+                    subscriber.Tell(batch, ActorRefs.NoSender);
+                }
             }
 
             foreach (IActorRef subscriber in group.Singles)
             {
+                if (skipped?.Contains(subscriber) == true)
+                {
+                    continue;
+                }
+
                 foreach (object single in singles)
                 {
                     subscriber.Tell(single, ActorRefs.NoSender);
@@ -232,13 +261,63 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
             delivered += group.All.Length * messages.Count;
         }
 
+        if (skipped is not null)
+        {
+            foreach (IActorRef publisher in skipped)
+            {
+                long origin = _subscribers[publisher].Origin;
+                TopicMessage[] others = [.. messages.Where(message => message.Origin != origin)];
+                delivered -= messages.Count - others.Length;
+                if (others.Length > 0)
+                {
+                    Send(publisher, others);
+                }
+            }
+        }
+
         _metrics.Deliveries.Inc(delivered);
+    }
+
+    /// <summary>Messages to one subscriber alone, in its format and under its namespace's slow-consumer policy.</summary>
+    private void Send(IActorRef subscriber, IReadOnlyList<TopicMessage> messages)
+    {
+        Subscription subscription = _subscribers[subscriber];
+        if (subscription.Format is not { } format)
+        {
+            if (subscription.Batches)
+            {
+                subscriber.Tell(new TopicMessages(messages), ActorRefs.NoSender);
+            }
+            else
+            {
+                foreach (TopicMessage message in messages)
+                {
+                    subscriber.Tell(message, ActorRefs.NoSender);
+                }
+            }
+        }
+        else if (subscription.Batches)
+        {
+            subscriber.Tell(Frames([.. messages.Select(format.FrameFor)]), ActorRefs.NoSender);
+        }
+        else
+        {
+            foreach (TopicMessage message in messages)
+            {
+                subscriber.Tell(Frame(format.FrameFor(message)), ActorRefs.NoSender);
+            }
+        }
     }
 
     /// <summary>Adds (or updates) the subscriber of <paramref name="subscribe"/>: every later delivery reaches it.</summary>
     internal void AddSubscriber(Topic.Subscribe subscribe)
     {
-        var subscription = new Subscription(subscribe.AcceptsBatches, subscribe.Format);
+        var subscription = new Subscription(subscribe.AcceptsBatches, subscribe.Format, subscribe.Origin);
+        if (subscribe.Origin != 0)
+        {
+            (_origins ??= [])[subscribe.Origin] = subscribe.Subscriber;
+        }
+
         if (_subscribers.TryGetValue(subscribe.Subscriber, out Subscription? existing))
         {
             if (existing != subscription)
@@ -319,8 +398,13 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
     private void Remove(IActorRef subscriber)
     {
-        if (_subscribers.Remove(subscriber))
+        if (_subscribers.Remove(subscriber, out Subscription? removed))
         {
+            if (removed.Origin != 0)
+            {
+                _origins?.Remove(removed.Origin);
+            }
+
             Context.Unwatch(subscriber);
             _metrics.Subscriptions.Dec();
             Changed();
@@ -350,7 +434,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     }
 
     /// <summary>How one subscriber takes its messages.</summary>
-    private sealed record Subscription(bool Batches, TopicFrameFormat? Format);
+    private sealed record Subscription(bool Batches, TopicFrameFormat? Format, long Origin);
 
     /// <summary>The subscribers of one format (null: the message itself), split by whether they take batches.</summary>
     private sealed class Group(TopicFrameFormat? format, IActorRef[] singles, IActorRef[] batches)

@@ -57,6 +57,12 @@ public sealed class TopicMessage
     public long Offset { get; private init; }
 
     /// <summary>
+    /// The publishing connection's origin tag when it asked not to receive its own message
+    /// (<c>"echo": false</c>); 0 otherwise. Set before the message is published, never after.
+    /// </summary>
+    internal long Origin { get; set; }
+
+    /// <summary>
     /// A JSON message, already encoded for <c>/pubsub</c> subscribers
     /// (<see cref="TopicFrameFormat.PubSub"/>): the payload is copied once, into that frame.
     /// </summary>
@@ -86,12 +92,11 @@ public sealed class TopicMessage
     /// </summary>
     internal TopicMessage Sequenced(long offset)
     {
-        if (Kind != TopicPayload.Json)
-        {
-            return CreateSequenced(Topic, Data, Kind, offset);
-        }
-
-        return CreateSequenced(Topic, PubSubCodec.EncodeTopic(Topic), Data.Span, offset);
+        TopicMessage sequenced = Kind != TopicPayload.Json
+            ? CreateSequenced(Topic, Data, Kind, offset)
+            : CreateSequenced(Topic, PubSubCodec.EncodeTopic(Topic), Data.Span, offset);
+        sequenced.Origin = Origin;
+        return sequenced;
     }
 
     /// <summary>A JSON message at <paramref name="offset"/> of its topic's stream, its <c>/pubsub</c> frame encoded at once (one copy of the payload).</summary>

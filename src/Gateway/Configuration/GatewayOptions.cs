@@ -151,8 +151,10 @@ internal sealed record GatewayOptions
             string other => throw new ConfigurationException("actorsocket.socket-reads must be readiness or async, not " + other + "."),
         };
         int loops = EventLoopCount(c.GetString("event-loops", "auto"), readiness);
+        ActorSocket.Actors.Identity.JwtSettings? jwt = JwtOptions.From(c);
         var connection = new ConnectionSettings
         {
+            TokenExpiryGrace = jwt?.ExpiryGrace ?? TimeSpan.FromSeconds(2),
             Dispatchers = [.. Enumerable.Range(0, loops).Select(EventLoopDispatcher)],
             Codec = codec,
             Http = new HttpParserOptions
@@ -209,8 +211,21 @@ internal sealed record GatewayOptions
                     throw new ConfigurationException("Route " + path + ": auth.type must be none, bearer or basic, not " + authType + ".");
                 }
 
+                bool routeJwt = route.GetString("jwt", "auto") switch
+                {
+                    "auto" => jwt is not null,
+                    "on" => jwt is not null ? true : throw new ConfigurationException("Route " + path + ": jwt = on, but actorsocket.auth.jwt has no key (hs256-secrets, public-keys or key-files)."),
+                    "off" => false,
+                    string other => throw new ConfigurationException("Route " + path + ": jwt must be auto, on or off, not " + other + "."),
+                };
+                if (routeJwt && authType != "none")
+                {
+                    throw new ConfigurationException("Route " + path + ": static auth (auth.type = " + authType + ") and JWT identity (actorsocket.auth.jwt) on the same route. A connection gets one identity: remove the route's auth, or set jwt = off on it.");
+                }
+
                 routes.Add(new RouteOptions(path, handler, route.GetStringList("subprotocols", []).ToList(), dispatcher.Length > 0 ? dispatcher : null)
                 {
+                    Jwt = routeJwt,
                     AllowedOrigins = route.GetStringList("allowed-origins", []).ToList(),
                     RequireOrigin = route.GetBoolean("require-origin", false),
                     AuthType = authType,
@@ -233,6 +248,8 @@ internal sealed record GatewayOptions
             PubSub = new ActorSocket.Actors.Handlers.PubSubSettings
             {
                 Namespaces = namespaces,
+                Jwt = jwt is null ? null : new ActorSocket.Actors.Identity.JwtValidator(jwt),
+                RateLimits = RateLimitOptions.From(c),
                 MaxHistoryReplyBytes = Range(c.GetInt("pubsub.max-history-reply-bytes", 921600), 1024, int.MaxValue, "pubsub.max-history-reply-bytes"),
                 MaxTopicsPerConnection = Range(c.GetInt("pubsub.max-topics-per-connection"), 1, 1_000_000, "pubsub.max-topics-per-connection"),
                 Limits = new ActorSocket.Protocol.PubSub.PubSubLimits
@@ -319,6 +336,9 @@ internal sealed record RouteOptions(string Path, string Handler, IReadOnlyList<s
 
     /// <summary>Whether a request without <c>Origin</c> is refused (403) on a route with <see cref="AllowedOrigins"/>.</summary>
     public bool RequireOrigin { get; init; }
+
+    /// <summary>Whether connections on the route may present a JWT (at the handshake, or in a <c>connect</c> frame on <c>/pubsub</c>).</summary>
+    public bool Jwt { get; init; }
 
     /// <summary><c>none</c>, <c>bearer</c> or <c>basic</c>.</summary>
     public string AuthType { get; init; } = "none";

@@ -54,8 +54,15 @@ internal static class NamespaceOptions
             AllowHistory = Choice(space.GetString("allow-history", "anyone"), path + ".allow-history", Permissions),
             AllowPresence = Choice(space.GetString("allow-presence", "anyone"), path + ".allow-presence", Permissions),
             SlowConsumer = slowConsumer,
+            PrivatePrefix = PrivatePrefix(space.GetString("private-prefix", string.Empty), path + ".private-prefix"),
+            PublishLimit = RateLimitOptions.Read(space, "rate-limit.publishes-per-second", "rate-limit.publish-burst", path),
         };
     }
+
+    private static string PrivatePrefix(string value, string key) =>
+        value.Contains('#', StringComparison.Ordinal) || value.Contains('.', StringComparison.Ordinal) || value.Length > 8
+            ? throw new ConfigurationException($"actorsocket.{key} = \"{value}\": a short prefix such as \"$\" (no '#' or '.').")
+            : value;
 
     private static readonly Dictionary<string, Permission> Permissions = new(StringComparer.Ordinal)
     {

@@ -35,6 +35,8 @@ public static class PubSubCodec
         bool hasSince = false, sinceValid = false, hasLimit = false, limitValid = false;
         string? sinceEpoch = null;
         long sinceOffset = 0, limit = -1;
+        string? token = null;
+        bool hasToken = false, tokenValid = false, echo = true, echoValid = true;
         try
         {
             var reader = new Utf8JsonReader(span, ReaderOptions);
@@ -83,6 +85,21 @@ public static class PubSubCodec
                     reader.Read();
                     hasSince = true;
                     sinceValid = TryReadSince(ref reader, out sinceEpoch, out sinceOffset);
+                }
+                else if (reader.ValueTextEquals("token"u8))
+                {
+                    reader.Read();
+                    hasToken = true;
+                    tokenValid = reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= MaxTokenBytes;
+                    token = tokenValid ? reader.GetString() : null;
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("echo"u8))
+                {
+                    reader.Read();
+                    echoValid = reader.TokenType is JsonTokenType.True or JsonTokenType.False;
+                    echo = reader.TokenType != JsonTokenType.False;
+                    reader.Skip();
                 }
                 else if (reader.ValueTextEquals("limit"u8))
                 {
@@ -139,12 +156,37 @@ public static class PubSubCodec
             case "history":
                 kind = PubSubOp.History;
                 break;
+            case "connect":
+                kind = PubSubOp.Connect;
+                break;
+            case "refresh":
+                kind = PubSubOp.Refresh;
+                break;
             case null:
                 error = new PubSubError(PubSubError.BadRequest, "op must be a string", id);
                 return false;
             default:
                 error = new PubSubError(PubSubError.BadRequest, "unknown op", id);
                 return false;
+        }
+
+        if (kind is PubSubOp.Connect or PubSubOp.Refresh)
+        {
+            if (hasToken && !tokenValid)
+            {
+                error = new PubSubError(PubSubError.BadRequest, "token must be a string of at most " + MaxTokenBytes + " bytes", id);
+                return false;
+            }
+
+            if (kind == PubSubOp.Refresh && !hasToken)
+            {
+                error = new PubSubError(PubSubError.BadRequest, "refresh needs a token", id);
+                return false;
+            }
+
+            request = new PubSubRequest(kind, string.Empty, default, id) { Token = token, Limit = -1, Echo = true };
+            error = default;
+            return true;
         }
 
         if (!hasTopic || !topicIsString || string.IsNullOrEmpty(topic))
@@ -172,6 +214,12 @@ public static class PubSubCodec
                 error = new PubSubError(PubSubError.TooLarge, "data larger than " + limits.MaxPublishBytes + " bytes", id);
                 return false;
             }
+
+            if (!echoValid)
+            {
+                error = new PubSubError(PubSubError.BadRequest, "echo must be true or false", id);
+                return false;
+            }
         }
 
         if (kind is PubSubOp.Subscribe or PubSubOp.History)
@@ -197,10 +245,14 @@ public static class PubSubCodec
         {
             Since = hasSince ? new PubSubPosition(sinceEpoch!, sinceOffset) : null,
             Limit = kind == PubSubOp.History && hasLimit ? (int)Math.Min(limit, int.MaxValue) : -1,
+            Echo = kind != PubSubOp.Publish || echo,
         };
         error = default;
         return true;
     }
+
+    /// <summary>Longest token a <c>connect</c> or <c>refresh</c> may carry, in bytes of JSON string. 16 KiB: twice the longest token the server accepts, so that a long one gets its own clear answer.</summary>
+    public const int MaxTokenBytes = 16 * 1024;
 
     /// <summary>The largest offset or limit a request may name: 2^53, the largest integer every JSON client can hold exactly.</summary>
     public const long MaxPosition = 1L << 53;
@@ -423,6 +475,62 @@ public static class PubSubCodec
         writer.Write(message);
         writer.Write("}"u8);
         return payload;
+    }
+
+    /// <summary>
+    /// The payload <c>{"op":"error","id":ID,"code":"rate_limited","message":M,"retry_after_ms":N}</c>:
+    /// the request was refused by a rate limit, and <paramref name="retryAfterMs"/> is when the same
+    /// request would be taken.
+    /// </summary>
+    public static byte[] EncodeRateLimited(ReadOnlySpan<byte> id, string message, long retryAfterMs)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(96 + id.Length + message.Length);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("op"u8, "error"u8);
+            WriteId(writer, id);
+            writer.WriteString("code"u8, PubSubError.RateLimited);
+            writer.WriteString("message"u8, message);
+            writer.WriteNumber("retry_after_ms"u8, retryAfterMs);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// The payload of the answer to <c>connect</c>:
+    /// <c>{"op":"connected","id":ID,"client":C,"user":U,"expires_in":N}</c>; <c>expires_in</c> is
+    /// null for a connection whose token does not expire (or that has none).
+    /// </summary>
+    /// <param name="id">The request's raw id JSON, or empty.</param>
+    /// <param name="client">The connection's id, unique in the cluster.</param>
+    /// <param name="user">The token's <c>sub</c>; empty for an anonymous connection.</param>
+    /// <param name="expiresIn">Seconds until the token expires, or null.</param>
+    public static byte[] EncodeConnected(ReadOnlySpan<byte> id, string client, string user, long? expiresIn)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(96 + id.Length + client.Length + user.Length);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("op"u8, "connected"u8);
+            WriteId(writer, id);
+            writer.WriteString("client"u8, client);
+            writer.WriteString("user"u8, user);
+            if (expiresIn is { } seconds)
+            {
+                writer.WriteNumber("expires_in"u8, seconds);
+            }
+            else
+            {
+                writer.WriteNull("expires_in"u8);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static ReadOnlySpan<byte> MessagePrefix => "{\"op\":\"message\",\"topic\":"u8;

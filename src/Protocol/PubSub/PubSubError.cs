@@ -18,6 +18,9 @@ public readonly record struct PubSubError(string Code, string Message, ReadOnlyM
     /// <summary>The namespace's rule needs an identity and the connection has none.</summary>
     public const string Unauthorized = "unauthorized";
 
+    /// <summary>The connection or its user sent more than its rate limit allows; the error names <c>retry_after_ms</c>.</summary>
+    public const string RateLimited = "rate_limited";
+
     /// <summary>The server cannot take the request now (a server-wide limit is reached); retry later.</summary>
     public const string Unavailable = "unavailable";
 }

@@ -14,4 +14,10 @@ public enum PubSubOp
 
     /// <summary><c>{"op":"history","topic":...,"limit":N,"since":{...}}</c>: the kept messages of a topic with history.</summary>
     History,
+
+    /// <summary><c>{"op":"connect","token":...}</c>: the connection presents a token (or, without one, asks for its client id).</summary>
+    Connect,
+
+    /// <summary><c>{"op":"refresh","token":...}</c>: a new token for the same user, before the current one expires.</summary>
+    Refresh,
 }

@@ -19,7 +19,7 @@ public readonly struct PubSubRequest
     /// <summary>The operation.</summary>
     public PubSubOp Op { get; }
 
-    /// <summary>The topic: a non-empty string of at most 256 UTF-8 bytes.</summary>
+    /// <summary>The topic: a non-empty string of at most 256 UTF-8 bytes (empty for <c>connect</c> and <c>refresh</c>).</summary>
     public string Topic { get; }
 
     /// <summary>For a publish, the <c>data</c> value exactly as it arrived (raw JSON bytes).</summary>
@@ -36,6 +36,12 @@ public readonly struct PubSubRequest
 
     /// <summary>For a history request, the most messages wanted; -1 when absent (all kept).</summary>
     public int Limit { get; init; }
+
+    /// <summary>For <c>connect</c> and <c>refresh</c>, the token; null when absent.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>For a publish, whether the publishing connection receives its own message (when subscribed): false with <c>"echo":false</c>.</summary>
+    public bool Echo { get; init; }
 }
 
 /// <summary>A position in a topic's stream as a client names it: the stream's epoch and an offset in it.</summary>
