@@ -24,8 +24,6 @@ internal sealed class InlinePubSubHandler : InlineHandler
     private TokenBucket _errors;
     private Dictionary<string, TokenBucket>? _namespacePublishes;
 
-    // This connection's origin tag, made the first time it publishes with "echo": false (0 before).
-    private long _origin;
 
     /// <summary>Creates the handler of one connection, anonymous.</summary>
     public InlinePubSubHandler(PubSubSettings settings)
@@ -42,7 +40,14 @@ internal sealed class InlinePubSubHandler : InlineHandler
     }
 
     /// <summary>The connection's id in the cluster: the node's tag and the connection's number.</summary>
-    private string ClientId => _settings.NodeTag + "-" + _connectionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private string ClientId => _settings.NodeNumber.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + "-" + _connectionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The connection's origin tag, unique in the cluster: the node's number and the connection's.
+    /// Its subscriptions carry it, and its publishes with <c>"echo": false</c>, so that a topic skips
+    /// the publisher.
+    /// </summary>
+    private long Origin => ((long)_settings.NodeNumber << 32) | (uint)_connectionId;
 
     /// <inheritdoc />
     public override void OnText(ReadOnlyMemory<byte> utf8, IInlineConnection connection)
@@ -78,6 +83,11 @@ internal sealed class InlinePubSubHandler : InlineHandler
 
         switch (request.Op)
         {
+            case PubSubOp.Subscribe when space.Wildcards && TopicPattern.IsPattern(request.Topic):
+                // Checked above (a valid pattern the connection may read); delivery across patterns
+                // is not built yet, and a pattern must never be taken for a topic of that name.
+                connection.SendText(PubSubCodec.EncodeError(new PubSubError(PubSubError.BadRequest, "wildcard subscriptions are not served by this version yet", request.Id)));
+                return;
             case PubSubOp.Subscribe:
                 _subscribed ??= new HashSet<string>(StringComparer.Ordinal);
                 if (!_subscribed.Contains(request.Topic) && _subscribed.Count >= _settings.MaxTopicsPerConnection)
@@ -88,7 +98,7 @@ internal sealed class InlinePubSubHandler : InlineHandler
 
                 _subscribed.Add(request.Topic);
                 connection.BeginPending();
-                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true, Format: TopicFormat(connection), Since: request.Since, Origin: _origin), connection.Self);
+                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true, Format: TopicFormat(connection), Since: request.Since, Origin: Origin), connection.Self);
                 break;
             case PubSubOp.History:
                 connection.BeginPending();
@@ -100,12 +110,13 @@ internal sealed class InlinePubSubHandler : InlineHandler
                 connection.Topics.Tell(new Topic.Unsubscribe(request.Topic, connection.Self, ack), connection.Self);
                 break;
             case PubSubOp.Publish:
-                if (_settings.RateLimits.Publishes.IsSet && !Within(ref _publishes, _settings.RateLimits.Publishes, request.Id, "publishes", connection))
+                // The namespace's own limit first: a publish it refuses takes nothing from the connection's.
+                if (space.PublishLimit.IsSet && !WithinNamespace(space, request.Id, connection))
                 {
                     return;
                 }
 
-                if (space.PublishLimit.IsSet && !WithinNamespace(space, request.Id, connection))
+                if (_settings.RateLimits.Publishes.IsSet && !Within(ref _publishes, _settings.RateLimits.Publishes, request.Id, "publishes", connection))
                 {
                     return;
                 }
@@ -114,43 +125,13 @@ internal sealed class InlinePubSubHandler : InlineHandler
                 var message = TopicMessage.Create(request.Topic, request.Data.Span);
                 if (!request.Echo)
                 {
-                    message.Origin = OriginFor(connection);
+                    message.Origin = Origin;
                 }
 
                 connection.BeginPending();
                 connection.Topics.Tell(new Topic.Publish(message, ack), connection.Self);
                 break;
         }
-    }
-
-    /// <summary>
-    /// The origin tag of this connection's publishes with <c>"echo": false</c>. Made on first use, it
-    /// is given to the topics the connection is already subscribed to by subscribing again (a
-    /// subscribe the topic already has changes only how it delivers), and to later subscribes with them.
-    /// </summary>
-    private long OriginFor(IInlineConnection connection)
-    {
-        if (_origin != 0)
-        {
-            return _origin;
-        }
-
-        do
-        {
-            _origin = BitConverter.ToInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
-        }
-        while (_origin == 0);
-
-        if (_subscribed is not null)
-        {
-            foreach (string topic in _subscribed)
-            {
-                // No ack: the topic answers a subscribe it already has at once, and nothing waits for it.
-                connection.Topics.Tell(new Topic.Subscribe(topic, connection.Self, null, AcceptsBatches: true, Format: TopicFormat(connection), Origin: _origin), connection.Self);
-            }
-        }
-
-        return _origin;
     }
 
     /// <summary><c>connect</c> and <c>refresh</c>: a token becomes (or renews) the connection's identity.</summary>

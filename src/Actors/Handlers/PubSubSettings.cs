@@ -31,8 +31,11 @@ internal sealed record PubSubSettings
     /// <summary>The clock rate limits are measured with, in milliseconds (a fake one in tests).</summary>
     public Func<long> Clock { get; init; } = static () => Environment.TickCount64;
 
-    /// <summary>This server's part of client ids (<c>connected</c>'s <c>client</c>): random per process, so that ids are unique in a cluster.</summary>
-    public string NodeTag { get; init; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+    /// <summary>
+    /// This server's part of client ids (<c>connected</c>'s <c>client</c>) and of connections' origin
+    /// tags (<c>"echo": false</c>): random per process, so that both are unique in a cluster.
+    /// </summary>
+    public uint NodeNumber { get; init; } = BitConverter.ToUInt32(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)) | 1;
 
     /// <summary>Where refusals and rate limits are counted; null: not counted (tests).</summary>
     public Metrics.ServerMetrics? Metrics { get; init; }

@@ -20,10 +20,6 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     private readonly TimeSpan _idleTimeout;
     private readonly ServerMetrics _metrics;
     private readonly Dictionary<IActorRef, Subscription> _subscribers = [];
-
-    // Subscribers that named their connection's origin (Topic.Subscribe.Origin): a message published
-    // from that connection with "echo": false skips it. Null until one does.
-    private Dictionary<long, IActorRef>? _origins;
     private Group[] _groups = [];
 
     private readonly ITopicReach _reach;
@@ -171,7 +167,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     /// </summary>
     internal void Deliver(TopicMessage message)
     {
-        IActorRef? skip = message.Origin != 0 && _origins is not null ? _origins.GetValueOrDefault(message.Origin) : null;
+        IActorRef? skip = message.Origin != 0 ? SubscriberOf(message.Origin) : null;
         Group[] groups = _groups;
         int delivered = 0;
         for (int g = 0; g < groups.Length; g++)
@@ -204,14 +200,11 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
         // Publishers that asked not to get their own messages back take the batch without them.
         HashSet<IActorRef>? skipped = null;
-        if (_origins is not null)
+        foreach (TopicMessage message in messages)
         {
-            foreach (TopicMessage message in messages)
+            if (message.Origin != 0 && SubscriberOf(message.Origin) is { } publisher)
             {
-                if (message.Origin != 0 && _origins.TryGetValue(message.Origin, out IActorRef? publisher))
-                {
-                    (skipped ??= []).Add(publisher);
-                }
+                (skipped ??= []).Add(publisher);
             }
         }
 
@@ -270,7 +263,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                 delivered -= messages.Count - others.Length;
                 if (others.Length > 0)
                 {
-                    Send(publisher, others);
+                    Send(publisher, _subscribers[publisher], others, underPolicy: true);
                 }
             }
         }
@@ -278,10 +271,29 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         _metrics.Deliveries.Inc(delivered);
     }
 
-    /// <summary>Messages to one subscriber alone, in its format and under its namespace's slow-consumer policy.</summary>
-    private void Send(IActorRef subscriber, IReadOnlyList<TopicMessage> messages)
+    /// <summary>
+    /// The subscriber whose connection has <paramref name="origin"/>, if it is here. A scan: it costs
+    /// what the delivery it precedes costs, and only publishes with <c>"echo": false</c> pay it.
+    /// </summary>
+    private IActorRef? SubscriberOf(long origin)
     {
-        Subscription subscription = _subscribers[subscriber];
+        foreach (KeyValuePair<IActorRef, Subscription> pair in _subscribers)
+        {
+            if (pair.Value.Origin == origin)
+            {
+                return pair.Key;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Messages to one subscriber alone, in its format: under its namespace's slow-consumer policy
+    /// (<paramref name="underPolicy"/>, live messages), or as frames it must not lose (a replay).
+    /// </summary>
+    private void Send(IActorRef subscriber, Subscription subscription, IReadOnlyList<TopicMessage> messages, bool underPolicy)
+    {
         if (subscription.Format is not { } format)
         {
             if (subscription.Batches)
@@ -298,13 +310,15 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         }
         else if (subscription.Batches)
         {
-            subscriber.Tell(Frames([.. messages.Select(format.FrameFor)]), ActorRefs.NoSender);
+            byte[][] frames = [.. messages.Select(format.FrameFor)];
+            subscriber.Tell(underPolicy ? Frames(frames) : new Handlers.Connection.SendEncodedFrames(frames), ActorRefs.NoSender);
         }
         else
         {
             foreach (TopicMessage message in messages)
             {
-                subscriber.Tell(Frame(format.FrameFor(message)), ActorRefs.NoSender);
+                byte[] frame = format.FrameFor(message);
+                subscriber.Tell(underPolicy ? Frame(frame) : new Handlers.Connection.SendEncodedFrame(frame), ActorRefs.NoSender);
             }
         }
     }
@@ -313,10 +327,6 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     internal void AddSubscriber(Topic.Subscribe subscribe)
     {
         var subscription = new Subscription(subscribe.AcceptsBatches, subscribe.Format, subscribe.Origin);
-        if (subscribe.Origin != 0)
-        {
-            (_origins ??= [])[subscribe.Origin] = subscribe.Subscriber;
-        }
 
         if (_subscribers.TryGetValue(subscribe.Subscriber, out Subscription? existing))
         {
@@ -347,38 +357,10 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     /// <summary>Messages to one subscriber alone, the way it takes them.</summary>
     internal void Replay(IActorRef subscriber, IReadOnlyList<TopicMessage> messages)
     {
-        if (!_subscribers.TryGetValue(subscriber, out Subscription? subscription))
+        if (_subscribers.TryGetValue(subscriber, out Subscription? subscription))
         {
-            return;
+            Send(subscriber, subscription, messages, underPolicy: false);
         }
-
-        if (subscription.Format is not { } format)
-        {
-            if (subscription.Batches)
-            {
-                subscriber.Tell(new TopicMessages(messages), ActorRefs.NoSender);
-            }
-            else
-            {
-                foreach (TopicMessage message in messages)
-                {
-                    subscriber.Tell(message, ActorRefs.NoSender);
-                }
-            }
-        }
-        else if (subscription.Batches)
-        {
-            subscriber.Tell(new Handlers.Connection.SendEncodedFrames([.. messages.Select(format.FrameFor)]), ActorRefs.NoSender);
-        }
-        else
-        {
-            foreach (TopicMessage message in messages)
-            {
-                subscriber.Tell(new Handlers.Connection.SendEncodedFrame(format.FrameFor(message)), ActorRefs.NoSender);
-            }
-        }
-
-        _metrics.Deliveries.Inc(messages.Count);
     }
 
     /// <summary>
@@ -398,13 +380,8 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
     private void Remove(IActorRef subscriber)
     {
-        if (_subscribers.Remove(subscriber, out Subscription? removed))
+        if (_subscribers.Remove(subscriber))
         {
-            if (removed.Origin != 0)
-            {
-                _origins?.Remove(removed.Origin);
-            }
-
             Context.Unwatch(subscriber);
             _metrics.Subscriptions.Dec();
             Changed();
