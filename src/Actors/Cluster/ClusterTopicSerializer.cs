@@ -28,6 +28,9 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
     private const string StreamManifest = "S";
     private const string HistoryManifest = "H";
     private const string RefusedManifest = "R";
+    private const string PatternBatchManifest = "W";
+    private const string PatternCheckManifest = "C";
+    private const string PatternHeldManifest = "G";
 
     // What durable topics keep in their store: read back after restarts and upgrades, so these
     // formats only ever gain new manifests, never change under an old one.
@@ -57,6 +60,9 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         OwnerMessages => StreamManifest,
         OwnerHistory => HistoryManifest,
         OwnerRefused => RefusedManifest,
+        PatternBatch => PatternBatchManifest,
+        PatternCheck => PatternCheckManifest,
+        PatternHeld => PatternHeldManifest,
         StreamAppended => AppendedEventManifest,
         StreamSnapshot => SnapshotManifest,
         _ => throw new ArgumentException("Cannot serialize " + o.GetType() + ".", nameof(o)),
@@ -172,6 +178,22 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                 writer.Long(refused.Correlation);
                 writer.Byte((byte)refused.Reason);
                 break;
+            case PatternBatch batch:
+                // Offsets where the topic has history (from its owner), none where it has not.
+                writer.String(batch.Topic);
+                writer.Byte(batch.Messages.Count > 0 && batch.Messages[0].Offset > 0 ? (byte)1 : (byte)0);
+                writer.Messages(batch.Messages);
+                break;
+            case PatternCheck check:
+                writer.String(check.Pattern);
+                writer.String(check.Node);
+                writer.Long(check.Nonce);
+                break;
+            case PatternHeld held:
+                writer.String(held.Pattern);
+                writer.Long(held.Nonce);
+                writer.String(held.Responder);
+                break;
             case OwnerHistory history:
                 writer.String(history.Topic);
                 writer.Long(history.Limit);
@@ -270,6 +292,17 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                     return new OwnerMessages(topic, reader.String(), reader.Messages(topic));
                 }
 
+            case PatternBatchManifest:
+                {
+                    string topic = reader.String();
+                    bool sequenced = reader.Flag();
+                    return new PatternBatch(topic, reader.Messages(topic, sequenced));
+                }
+
+            case PatternCheckManifest:
+                return new PatternCheck(reader.String(), reader.String(), reader.Long());
+            case PatternHeldManifest:
+                return new PatternHeld(reader.String(), reader.Long(), reader.String());
             case RefusedManifest:
                 return new OwnerRefused(reader.String(), reader.Long(), reader.Refusal());
             case HistoryManifest:

@@ -291,7 +291,7 @@ internal sealed class OwnedStream : ITopicStream
             _context.GetLogger().Warning("Topic {0}: offsets {1} to {2} never arrived from its owner", _name, _next, fresh[0].Offset - 1);
         }
 
-        _topic.Deliver(fresh);
+        _topic.Deliver(fresh, Audience.Subscribers); // wildcard subscribers get them from the owner
         _next = fresh[^1].Offset + 1;
     }
 

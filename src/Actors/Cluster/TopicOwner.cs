@@ -56,6 +56,9 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     private readonly HistoryStore? _store;
     private readonly List<(TopicMessage Message, IActorRef Sender, long Correlation)> _pending = [];
     private TopicHistory? _history;
+    private readonly PatternDirectory _patterns;
+    private IActorRef[] _patternNodes = [];
+    private int _patternVersion = -1;
     private bool _flushScheduled;
     private bool _expiryScheduled;
     private bool _refusing;
@@ -81,6 +84,7 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
         _metrics = metrics;
         _store = space.HistoryDurable ? store ?? throw new InvalidOperationException("Namespace " + space.Name + " has durable history but this node has no history store.") : null;
         _history = _store is null ? new TopicHistory(space, budget) : null;
+        _patterns = PatternDirectory.For(Context.System);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -636,6 +640,27 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
             foreach (IActorRef follower in _followers)
             {
                 follower.Tell(messages);
+            }
+
+            // The wildcard subscribers of every node (this one too) whose patterns match the topic:
+            // once per node, with the offsets given here.
+            if (!_patterns.IsEmpty)
+            {
+                int version = _patterns.Version;
+                if (version != _patternVersion)
+                {
+                    _patternNodes = _patterns.Nodes(_topic, includeThisNode: true);
+                    _patternVersion = version;
+                }
+
+                if (_patternNodes.Length > 0)
+                {
+                    var patternBatch = new PatternBatch(_topic, messages.Messages);
+                    foreach (IActorRef node in _patternNodes)
+                    {
+                        node.Tell(patternBatch, ActorRefs.NoSender);
+                    }
+                }
             }
 
             _batch.Clear();

@@ -83,11 +83,6 @@ internal sealed class InlinePubSubHandler : InlineHandler
 
         switch (request.Op)
         {
-            case PubSubOp.Subscribe when space.Wildcards && TopicPattern.IsPattern(request.Topic):
-                // Checked above (a valid pattern the connection may read); delivery across patterns
-                // is not built yet, and a pattern must never be taken for a topic of that name.
-                connection.SendText(PubSubCodec.EncodeError(new PubSubError(PubSubError.BadRequest, "wildcard subscriptions are not served by this version yet", request.Id)));
-                return;
             case PubSubOp.Subscribe:
                 _subscribed ??= new HashSet<string>(StringComparer.Ordinal);
                 if (!_subscribed.Contains(request.Topic) && _subscribed.Count >= _settings.MaxTopicsPerConnection)
@@ -257,6 +252,11 @@ internal sealed class InlinePubSubHandler : InlineHandler
             {
                 return new PubSubError(PubSubError.BadRequest, "since is not allowed on a pattern", request.Id);
             }
+
+            if (IsUserChannel(request.Topic))
+            {
+                return new PubSubError(PubSubError.BadRequest, "a pattern cannot stand for user channels (#): subscribe to your own by name", request.Id);
+            }
         }
         else if (space.Wildcards && request.Op == PubSubOp.Subscribe && TopicPattern.Invalid(request.Topic) is { } invalid)
         {
@@ -295,7 +295,7 @@ internal sealed class InlinePubSubHandler : InlineHandler
                 : new PubSubError(PubSubError.Forbidden, "a user channel (#) is for its user's connections only", request.Id);
         }
 
-        if (reads && space.PrivatePrefix.Length > 0 && IsPrivate(request.Topic, space.PrivatePrefix))
+        if (reads && space.PrivatePrefix.Length > 0 && (IsPrivate(request.Topic, space.PrivatePrefix) || MayMatchPrivate(request.Topic, space)))
         {
             rule = Permission.Granted; // private topics need a grant whatever the namespace allows
             key = "private-prefix";
@@ -332,6 +332,34 @@ internal sealed class InlinePubSubHandler : InlineHandler
     {
         int colon = topic.IndexOf(':', StringComparison.Ordinal);
         return colon >= 0 && colon + 1 < topic.Length && topic[colon + 1] == '#' ? topic[(colon + 2)..] : null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="topic"/> is a pattern that may match a private topic of
+    /// <paramref name="space"/>: its literal part before the first wildcard and the private prefix
+    /// agree as far as both go (<c>room:&gt;</c> may; <c>room:public.*</c> may not, with prefix <c>$</c>).
+    /// </summary>
+    private static bool MayMatchPrivate(string topic, NamespaceSettings space)
+    {
+        if (!space.Wildcards || !TopicPattern.IsPattern(topic))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> rest = topic.AsSpan(topic.IndexOf(':', StringComparison.Ordinal) + 1);
+        int literal = 0;
+        foreach (Range range in rest.Split('.'))
+        {
+            if (rest[range] is "*" or ">")
+            {
+                break;
+            }
+
+            literal = range.End.Value + 1;
+        }
+
+        ReadOnlySpan<char> fixedPart = rest[..Math.Min(literal, rest.Length)];
+        return fixedPart.StartsWith(space.PrivatePrefix, StringComparison.Ordinal) || space.PrivatePrefix.AsSpan().StartsWith(fixedPart, StringComparison.Ordinal);
     }
 
     private static bool IsPrivate(string topic, string prefix)

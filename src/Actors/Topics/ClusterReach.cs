@@ -103,7 +103,7 @@ internal sealed class ClusterReach : ITopicReach
                     // Our own batches come back from the local mediator: delivered already, skipped.
                     _cluster.Metrics.ClusterBatchesIn.Inc();
                     _cluster.Metrics.ClusterMessagesIn.Inc(batch.Messages.Count);
-                    _topic.Deliver(batch.Messages);
+                    _topic.Deliver(batch.Messages, Audience.Subscribers); // wildcard subscribers here get a PatternBatch
                 }
 
                 return true;
@@ -181,7 +181,23 @@ internal sealed class ClusterReach : ITopicReach
     {
         if (_batch.Count > 0)
         {
-            _cluster.Mediator.Tell(new Publish(_name, new TopicBatch(_cluster.NodeId, _name, _batch.ToArray())));
+            TopicMessage[] messages = _batch.ToArray();
+            _cluster.Mediator.Tell(new Publish(_name, new TopicBatch(_cluster.NodeId, _name, messages)));
+
+            // The nodes whose wildcard subscribers take the topic: once each, beside the mediator's
+            // nodes (a node in both sorts the two out: subscribers by name take the mediator's).
+            IReadOnlyList<IActorRef> patternNodes = _topic.PatternNodes();
+            if (patternNodes.Count > 0)
+            {
+                var patternBatch = new PatternBatch(_name, messages);
+                foreach (IActorRef node in patternNodes)
+                {
+                    node.Tell(patternBatch, ActorRefs.NoSender);
+                }
+
+                _cluster.Metrics.ClusterBatchesOut.Inc(patternNodes.Count);
+            }
+
             _cluster.Metrics.ClusterBatchesOut.Inc();
             _cluster.Metrics.ClusterMessagesOut.Inc(_batch.Count);
             _batch.Clear();

@@ -90,6 +90,29 @@ internal abstract class TopicScope
     /// <summary>A message for the registry from beyond this node; false when it is not one.</summary>
     public abstract bool Handle(object message);
 
+    /// <summary>The registry started.</summary>
+    public virtual void Started(IActorContext registry, ITimerScheduler timers)
+    {
+    }
+
+    /// <summary>
+    /// A subscriber of this node subscribed to <paramref name="pattern"/> (<paramref name="newPattern"/>:
+    /// the first one here); acknowledge once every later publish, from anywhere, reaches it. On one
+    /// node at once.
+    /// </summary>
+    public virtual void PatternAdded(string pattern, bool newPattern, object? ack, IActorRef sender)
+    {
+        if (ack is not null)
+        {
+            sender.Tell(ack);
+        }
+    }
+
+    /// <summary>The last subscriber of this node left <paramref name="pattern"/>.</summary>
+    public virtual void PatternGone(string pattern)
+    {
+    }
+
     /// <summary>This node alone, with the owners of its durable topics reached through <paramref name="durableOwners"/>.</summary>
     public static TopicScope LocalWith(Cluster.OwnerLink durableOwners) => new LocalScope(durableOwners);
 
@@ -110,7 +133,15 @@ internal abstract class TopicScope
 
     private sealed class ClusterScope(Cluster.ClusterBridge bridge) : TopicScope
     {
+        private Cluster.ClusterPatterns? _patterns;
+
         public override bool PublishesBeyondThisNode => true; // other nodes may have subscribers
+
+        public override void Started(IActorContext registry, ITimerScheduler timers) => _patterns = new Cluster.ClusterPatterns(bridge, registry, timers);
+
+        public override void PatternAdded(string pattern, bool newPattern, object? ack, IActorRef sender) => _patterns!.Added(pattern, newPattern, ack, sender);
+
+        public override void PatternGone(string pattern) => _patterns!.Gone(pattern);
 
         public override ITopicReach ReachFor(TopicActor topic, IActorContext context, string name) => new ClusterReach(bridge, topic, context, name);
 
@@ -121,7 +152,7 @@ internal abstract class TopicScope
         {
             if (message is not Cluster.ConfirmRequest request)
             {
-                return false;
+                return _patterns?.Handle(message) == true;
             }
 
             // Another node subscribed: echo through our mediator, which routes it there once it knows.

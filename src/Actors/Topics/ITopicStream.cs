@@ -60,7 +60,7 @@ internal sealed class LocalStream : ITopicStream
     {
         TopicMessage sequenced = _history.Append(publish.Message, _topic.Now);
         ScheduleExpiry();
-        _topic.Deliver(sequenced);
+        _topic.Deliver(sequenced, Audience.All);
         if (publish.Ack is not null)
         {
             sender.Tell(publish.Ack);

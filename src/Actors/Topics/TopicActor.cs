@@ -1,3 +1,4 @@
+using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Metrics;
 using ActorSocket.Protocol.PubSub;
 using Akka.Actor;
@@ -19,8 +20,15 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     private readonly string _name;
     private readonly TimeSpan _idleTimeout;
     private readonly ServerMetrics _metrics;
-    private readonly Dictionary<IActorRef, Subscription> _subscribers = [];
-    private Group[] _groups = [];
+    private readonly Dictionary<IActorRef, TopicSubscription> _subscribers = [];
+    private readonly PatternDirectory _patterns;
+    private TopicAudience _audience;
+
+    // This node's wildcard subscribers of the topic (those not subscribed to it by name), as of
+    // the directory's version _patternVersion (-1: to be asked again).
+    private TopicAudience? _patternAudience;
+    private IActorRef[] _patternNodes = [];
+    private int _patternVersion = -1;
 
     private readonly ITopicReach _reach;
     private readonly ITopicStream? _stream;
@@ -36,15 +44,12 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         _metrics = metrics;
         _stream = space is { HasHistory: true } ? scope.StreamFor(this, Context, name, space, budget ?? new HistoryBudget(long.MaxValue)) : null;
 
-        _keepsLatest = space?.SlowConsumer switch
-        {
-            SlowConsumerPolicy.Latest => true,
-            SlowConsumerPolicy.DropOldest => false,
-            _ => null,
-        };
+        _keepsLatest = space is null ? null : TopicAudience.KeepsLatest(space);
 
         // A topic with history reaches other nodes through its stream's owner, not the mediator.
         _reach = _stream is null ? scope.ReachFor(this, Context, name) : LocalReach.Instance;
+        _patterns = PatternDirectory.For(Context.System);
+        _audience = new TopicAudience(name, _keepsLatest, []);
     }
 
     /// <summary>The topic.</summary>
@@ -101,7 +106,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                 _stream.Publish(publish, Sender);
                 break;
             case Topic.Publish publish:
-                Deliver(publish.Message);
+                Deliver(publish.Message, Audience.All);
                 _reach.Published(publish.Message, publish.Ack, Sender);
                 break;
             case Topic.Subscribe { Since: not null } when _stream is null:
@@ -139,6 +144,9 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                 }
 
                 break;
+            case PatternBatch batch:
+                Deliver(batch.Messages, Audience.Patterns);
+                break;
             case StopIfIdle:
                 if (IsIdle)
                 {
@@ -162,173 +170,80 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// One message to every subscriber: the message itself to those without a format, and to those
-    /// with one the frame of their format, encoded once here and shared.
+    /// One message to the topic's subscribers here: those subscribed by name, or this node's
+    /// wildcard subscribers whose patterns match the topic, or both (<paramref name="audience"/>).
     /// </summary>
-    internal void Deliver(TopicMessage message)
+    internal void Deliver(TopicMessage message, Audience audience)
     {
-        IActorRef? skip = message.Origin != 0 ? SubscriberOf(message.Origin) : null;
-        Group[] groups = _groups;
-        int delivered = 0;
-        for (int g = 0; g < groups.Length; g++)
+        int delivered = audience == Audience.Patterns ? 0 : _audience.Deliver(message);
+        if (audience != Audience.Subscribers && PatternAudience() is { } patterns)
         {
-            Group group = groups[g];
-            object envelope = group.Format is null ? message : Frame(group.Format.FrameFor(message));
-            IActorRef[] subscribers = group.All;
-            for (int i = 0; i < subscribers.Length; i++)
-            {
-                if (!ReferenceEquals(subscribers[i], skip))
-                {
-                    subscribers[i].Tell(envelope, ActorRefs.NoSender);
-                }
-            }
-
-            delivered += subscribers.Length;
+            delivered += patterns.Deliver(message);
         }
 
-        _metrics.Deliveries.Inc(skip is null ? delivered : delivered - 1);
+        _metrics.Deliveries.Inc(delivered);
     }
 
-    /// <summary>Several messages: one envelope each to subscribers that take batches, one per message to the others.</summary>
-    internal void Deliver(IReadOnlyList<TopicMessage> messages)
+    /// <summary>Several messages in order, to the same audiences as <see cref="Deliver(TopicMessage, Audience)"/>.</summary>
+    internal void Deliver(IReadOnlyList<TopicMessage> messages, Audience audience)
     {
-        if (messages.Count == 1)
+        int delivered = audience == Audience.Patterns ? 0 : _audience.Deliver(messages);
+        if (audience != Audience.Subscribers && PatternAudience() is { } patterns)
         {
-            Deliver(messages[0]);
-            return;
-        }
-
-        // Publishers that asked not to get their own messages back take the batch without them.
-        HashSet<IActorRef>? skipped = null;
-        foreach (TopicMessage message in messages)
-        {
-            if (message.Origin != 0 && SubscriberOf(message.Origin) is { } publisher)
-            {
-                (skipped ??= []).Add(publisher);
-            }
-        }
-
-        int delivered = 0;
-        foreach (Group group in _groups)
-        {
-            object batch;
-            object[] singles;
-            if (group.Format is null)
-            {
-                batch = new TopicMessages(messages);
-                singles = [.. messages];
-            }
-            else
-            {
-                byte[][] frames = new byte[messages.Count][];
-                for (int i = 0; i < frames.Length; i++)
-                {
-                    frames[i] = group.Format.FrameFor(messages[i]);
-                }
-
-                batch = Frames(frames);
-                singles = group.Singles.Length == 0 ? [] : [.. frames.Select(Frame)];
-            }
-
-            foreach (IActorRef subscriber in group.Batches)
-            {
-                if (skipped?.Contains(subscriber) != true)
-                {
-                    subscriber.Tell(batch, ActorRefs.NoSender);
-                }
-            }
-
-            foreach (IActorRef subscriber in group.Singles)
-            {
-                if (skipped?.Contains(subscriber) == true)
-                {
-                    continue;
-                }
-
-                foreach (object single in singles)
-                {
-                    subscriber.Tell(single, ActorRefs.NoSender);
-                }
-            }
-
-            delivered += group.All.Length * messages.Count;
-        }
-
-        if (skipped is not null)
-        {
-            foreach (IActorRef publisher in skipped)
-            {
-                long origin = _subscribers[publisher].Origin;
-                TopicMessage[] others = [.. messages.Where(message => message.Origin != origin)];
-                delivered -= messages.Count - others.Length;
-                if (others.Length > 0)
-                {
-                    Send(publisher, _subscribers[publisher], others, underPolicy: true);
-                }
-            }
+            delivered += patterns.Deliver(messages);
         }
 
         _metrics.Deliveries.Inc(delivered);
     }
 
     /// <summary>
-    /// The subscriber whose connection has <paramref name="origin"/>, if it is here. A scan: it costs
-    /// what the delivery it precedes costs, and only publishes with <c>"echo": false</c> pay it.
+    /// The other nodes whose wildcard subscribers take this topic (their registries): a topic
+    /// without history sends its publishes there as well as to the topic's subscribers.
     /// </summary>
-    private IActorRef? SubscriberOf(long origin)
+    internal IReadOnlyList<IActorRef> PatternNodes()
     {
-        foreach (KeyValuePair<IActorRef, Subscription> pair in _subscribers)
+        if (_patterns.IsEmpty)
         {
-            if (pair.Value.Origin == origin)
-            {
-                return pair.Key;
-            }
+            return [];
         }
 
-        return null;
+        Refresh();
+        return _patternNodes;
     }
 
-    /// <summary>
-    /// Messages to one subscriber alone, in its format: under its namespace's slow-consumer policy
-    /// (<paramref name="underPolicy"/>, live messages), or as frames it must not lose (a replay).
-    /// </summary>
-    private void Send(IActorRef subscriber, Subscription subscription, IReadOnlyList<TopicMessage> messages, bool underPolicy)
+    private TopicAudience? PatternAudience()
     {
-        if (subscription.Format is not { } format)
+        if (_patterns.IsEmpty)
         {
-            if (subscription.Batches)
-            {
-                subscriber.Tell(new TopicMessages(messages), ActorRefs.NoSender);
-            }
-            else
-            {
-                foreach (TopicMessage message in messages)
-                {
-                    subscriber.Tell(message, ActorRefs.NoSender);
-                }
-            }
+            return null;
         }
-        else if (subscription.Batches)
+
+        Refresh();
+        return _patternAudience;
+    }
+
+    private void Refresh()
+    {
+        int version = _patterns.Version;
+        if (version == _patternVersion)
         {
-            byte[][] frames = [.. messages.Select(format.FrameFor)];
-            subscriber.Tell(underPolicy ? Frames(frames) : new Handlers.Connection.SendEncodedFrames(frames), ActorRefs.NoSender);
+            return;
         }
-        else
-        {
-            foreach (TopicMessage message in messages)
-            {
-                byte[] frame = format.FrameFor(message);
-                subscriber.Tell(underPolicy ? Frame(frame) : new Handlers.Connection.SendEncodedFrame(frame), ActorRefs.NoSender);
-            }
-        }
+
+        // A subscriber by name already takes every message: a pattern of its own adds nothing.
+        List<KeyValuePair<IActorRef, TopicSubscription>> local = _patterns.Local(_name);
+        local.RemoveAll(pair => _subscribers.ContainsKey(pair.Key));
+        _patternAudience = local.Count == 0 ? null : new TopicAudience(_name, _keepsLatest, local);
+        _patternNodes = _patterns.Nodes(_name, includeThisNode: false);
+        _patternVersion = version;
     }
 
     /// <summary>Adds (or updates) the subscriber of <paramref name="subscribe"/>: every later delivery reaches it.</summary>
     internal void AddSubscriber(Topic.Subscribe subscribe)
     {
-        var subscription = new Subscription(subscribe.AcceptsBatches, subscribe.Format, subscribe.Origin);
+        var subscription = new TopicSubscription(subscribe.AcceptsBatches, subscribe.Format, subscribe.Origin);
 
-        if (_subscribers.TryGetValue(subscribe.Subscriber, out Subscription? existing))
+        if (_subscribers.TryGetValue(subscribe.Subscriber, out TopicSubscription? existing))
         {
             if (existing != subscription)
             {
@@ -357,26 +272,11 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     /// <summary>Messages to one subscriber alone, the way it takes them.</summary>
     internal void Replay(IActorRef subscriber, IReadOnlyList<TopicMessage> messages)
     {
-        if (_subscribers.TryGetValue(subscriber, out Subscription? subscription))
+        if (_subscribers.TryGetValue(subscriber, out TopicSubscription? subscription))
         {
-            Send(subscriber, subscription, messages, underPolicy: false);
+            _audience.Send(subscriber, subscription, messages, underPolicy: false);
         }
     }
-
-    /// <summary>
-    /// Frames for a connection: as they are, or, where the namespace lets a subscriber that falls
-    /// behind lose messages rather than its connection, marked with the topic and its policy.
-    /// </summary>
-    private Handlers.Connection.ICommand Frame(byte[] frame) =>
-        _keepsLatest is { } latest ? new Handlers.Connection.SendTopicFrames([frame], _name, latest) : new Handlers.Connection.SendEncodedFrame(frame);
-
-    /// <summary>As <see cref="Frame"/>, for several frames in order.</summary>
-    private Handlers.Connection.ICommand Frames(byte[][] frames) => _keepsLatest switch
-    {
-        null when frames.Length == 1 => new Handlers.Connection.SendEncodedFrame(frames[0]),
-        null => new Handlers.Connection.SendEncodedFrames(frames),
-        { } latest => new Handlers.Connection.SendTopicFrames(frames, _name, latest),
-    };
 
     private void Remove(IActorRef subscriber)
     {
@@ -390,13 +290,8 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
     private void Changed()
     {
-        // Publishes iterate arrays, one group per format: cheaper than a dictionary enumerator, rebuilt only on change.
-        _groups = [.. _subscribers
-            .GroupBy(pair => pair.Value.Format)
-            .Select(group => new Group(
-                group.Key,
-                [.. group.Where(pair => !pair.Value.Batches).Select(pair => pair.Key)],
-                [.. group.Where(pair => pair.Value.Batches).Select(pair => pair.Key)]))];
+        _audience = new TopicAudience(_name, _keepsLatest, _subscribers);
+        _patternVersion = -1; // who of the wildcard subscribers is subscribed by name too may have changed
         if (IsIdle)
         {
             StartIdleTimer();
@@ -410,21 +305,6 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         _stream?.SubscribersChanged(_subscribers.Count);
     }
 
-    /// <summary>How one subscriber takes its messages.</summary>
-    private sealed record Subscription(bool Batches, TopicFrameFormat? Format, long Origin);
-
-    /// <summary>The subscribers of one format (null: the message itself), split by whether they take batches.</summary>
-    private sealed class Group(TopicFrameFormat? format, IActorRef[] singles, IActorRef[] batches)
-    {
-        public TopicFrameFormat? Format { get; } = format;
-
-        public IActorRef[] Singles { get; } = singles;
-
-        public IActorRef[] Batches { get; } = batches;
-
-        public IActorRef[] All { get; } = [.. singles, .. batches];
-    }
-
     private void StartIdleTimer() => Timers.StartSingleTimer(nameof(IdleTick), IdleTick.Instance, _idleTimeout);
 
     private void Ack(object? ack)
@@ -434,4 +314,17 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
             Sender.Tell(ack);
         }
     }
+}
+
+/// <summary>Whom a topic actor delivers messages to.</summary>
+internal enum Audience
+{
+    /// <summary>Its subscribers and this node's matching wildcard subscribers: a publish made or sequenced here.</summary>
+    All,
+
+    /// <summary>Its subscribers only: messages from another node, whose wildcard subscribers here get them on their own way.</summary>
+    Subscribers,
+
+    /// <summary>This node's matching wildcard subscribers only: a <see cref="PatternBatch"/>.</summary>
+    Patterns,
 }

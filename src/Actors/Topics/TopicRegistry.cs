@@ -1,4 +1,5 @@
 using ActorSocket.Actors.Cluster;
+using ActorSocket.Actors.Identity;
 using ActorSocket.Actors.Metrics;
 using ActorSocket.Protocol.PubSub;
 using Akka.Actor;
@@ -20,7 +21,7 @@ namespace ActorSocket.Actors.Topics;
 /// still goes to the cluster, and the registry answers other nodes' <see cref="ConfirmRequest"/>s.
 /// It must have the same path on every node.
 /// </remarks>
-internal sealed class TopicRegistry : UntypedActor
+internal sealed class TopicRegistry : UntypedActor, IWithTimers
 {
     private readonly TopicSettings _settings;
     private readonly ServerMetrics _metrics;
@@ -29,6 +30,8 @@ internal sealed class TopicRegistry : UntypedActor
     private readonly Dictionary<string, List<(Topic.ICommand Command, IActorRef Sender)>> _held = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _names = [];
     private readonly HistoryBudget _budget;
+    private readonly PatternDirectory _patterns;
+    private readonly List<string> _gonePatterns = [];
     private long _generation;
 
     /// <summary>Creates the registry.</summary>
@@ -43,7 +46,11 @@ internal sealed class TopicRegistry : UntypedActor
         _metrics = metrics;
         _scope = cluster is not null ? TopicScope.Cluster(cluster) : durableOwners is not null ? TopicScope.LocalWith(durableOwners) : TopicScope.Local;
         _budget = budget ?? new HistoryBudget(settings.HistoryMaxBytes, metrics);
+        _patterns = PatternDirectory.For(Context.System);
     }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props for the registry.</summary>
     /// <param name="settings">Topic settings.</param>
@@ -69,6 +76,13 @@ internal sealed class TopicRegistry : UntypedActor
         private CountTopics()
         {
         }
+    }
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        _patterns.LocalRegistry = Self;
+        _scope.Started(Context, Timers);
     }
 
     /// <inheritdoc />
@@ -99,6 +113,16 @@ internal sealed class TopicRegistry : UntypedActor
                 _metrics.Topics.Dec();
                 Release(name);
                 break;
+            case Terminated terminated:
+                // A wildcard subscriber stopped: none of its patterns stays behind.
+                _gonePatterns.Clear();
+                _metrics.Subscriptions.Dec(_patterns.RemoveSubscriber(terminated.ActorRef, _gonePatterns));
+                foreach (string pattern in _gonePatterns)
+                {
+                    _scope.PatternGone(pattern);
+                }
+
+                break;
             case CountTopics:
                 Sender.Tell(_topics.Count);
                 break;
@@ -117,6 +141,12 @@ internal sealed class TopicRegistry : UntypedActor
         if (command is Topic.Subscribe subscribe && _metrics.Subscriptions.Value >= _settings.MaxSubscriptions)
         {
             sender.Tell(new TopicRefused(subscribe.Ack, PubSubError.Unavailable, "this node holds its maximum of " + _settings.MaxSubscriptions + " subscriptions; retry later"));
+            return;
+        }
+
+        if (command is Topic.Subscribe or Topic.Unsubscribe && IsPattern(command.Name))
+        {
+            OnPattern(command, sender);
             return;
         }
 
@@ -150,12 +180,92 @@ internal sealed class TopicRegistry : UntypedActor
                 // A topic with history keeps what is published even while nobody listens.
                 Start(command.Name).Tell(command, sender);
                 break;
-            case Topic.Publish { Ack: { } ack }:
-                sender.Tell(ack); // nobody subscribed: delivered to all zero subscribers
+            case PatternBatch batch:
+                DeliverToPatterns(batch.Name, batch.Messages);
+                break;
+            case Topic.Publish publish:
+                // No subscriber by name here; wildcard subscribers perhaps.
+                if (!_patterns.IsEmpty)
+                {
+                    DeliverToPatterns(publish.Name, [publish.Message]);
+                }
+
+                if (publish.Ack is { } published)
+                {
+                    sender.Tell(published);
+                }
+
                 break;
             case Topic.Unsubscribe { Ack: { } ack }:
                 sender.Tell(ack);
                 break;
+        }
+    }
+
+    /// <summary>Whether <paramref name="name"/> is a wildcard pattern: in a namespace with wildcards, a name with a <c>*</c> or <c>&gt;</c> token.</summary>
+    private bool IsPattern(string name) => TopicPattern.IsPattern(name) && _settings.Namespaces.For(name).Wildcards;
+
+    /// <summary>A subscribe to a pattern, or its unsubscribe: kept in this node's <see cref="PatternDirectory"/>, which every topic actor asks.</summary>
+    private void OnPattern(Topic.ICommand command, IActorRef sender)
+    {
+        switch (command)
+        {
+            case Topic.Subscribe { Since: not null } subscribe:
+                sender.Tell(new TopicRefused(subscribe.Ack, PubSubError.BadRequest, "since is not allowed on a pattern"));
+                break;
+            case Topic.Subscribe subscribe:
+                {
+                    var subscription = new TopicSubscription(subscribe.AcceptsBatches, subscribe.Format, subscribe.Origin);
+                    bool added = _patterns.AddLocal(subscribe.Name, subscribe.Subscriber, subscription, out bool newPattern);
+                    if (newPattern && _patterns.LocalPatterns > _settings.MaxPatterns)
+                    {
+                        _patterns.RemoveLocal(subscribe.Name, subscribe.Subscriber, out _);
+                        sender.Tell(new TopicRefused(subscribe.Ack, PubSubError.Unavailable, "this node holds its maximum of " + _settings.MaxPatterns + " wildcard patterns; retry later"));
+                        return;
+                    }
+
+                    if (added)
+                    {
+                        Context.Watch(subscribe.Subscriber);
+                        _metrics.Subscriptions.Inc();
+                    }
+
+                    _scope.PatternAdded(subscribe.Name, newPattern, subscribe.Ack, sender);
+                    break;
+                }
+
+            case Topic.Unsubscribe unsubscribe:
+                if (_patterns.RemoveLocal(unsubscribe.Name, unsubscribe.Subscriber, out bool gone))
+                {
+                    _metrics.Subscriptions.Dec();
+                    if (!_patterns.HasSubscriber(unsubscribe.Subscriber) && !_names.ContainsKey(unsubscribe.Subscriber))
+                    {
+                        Context.Unwatch(unsubscribe.Subscriber);
+                    }
+
+                    if (gone)
+                    {
+                        _scope.PatternGone(unsubscribe.Name);
+                    }
+                }
+
+                if (unsubscribe.Ack is { } unsubscribed)
+                {
+                    sender.Tell(unsubscribed);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Messages of a topic without a topic actor here, to this node's wildcard subscribers whose patterns match it.</summary>
+    private void DeliverToPatterns(string name, IReadOnlyList<TopicMessage> messages)
+    {
+        List<KeyValuePair<IActorRef, TopicSubscription>> local = _patterns.Local(name);
+        if (local.Count > 0)
+        {
+            var audience = new TopicAudience(name, TopicAudience.KeepsLatest(_settings.Namespaces.For(name)), local);
+            _metrics.Deliveries.Inc(audience.Deliver(messages));
         }
     }
 

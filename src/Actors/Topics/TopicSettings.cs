@@ -21,6 +21,13 @@ internal sealed record TopicSettings
     public int MaxSubscriptions { get; init; } = 1_000_000;
 
     /// <summary>
+    /// Distinct wildcard patterns one node's subscribers hold at once; a subscribe to one more is
+    /// refused with <c>unavailable</c>. 10,000: matching a topic does not grow with their number,
+    /// but in a cluster every node keeps every node's patterns in a replicated table.
+    /// </summary>
+    public int MaxPatterns { get; init; } = 10_000;
+
+    /// <summary>
     /// The event-loop dispatchers topic actors are spread over, as the connections are (each topic
     /// on one loop for its life); empty: Akka's default dispatcher.
     /// </summary>

@@ -263,6 +263,7 @@ internal sealed record GatewayOptions
                 IdleTimeout = Positive(c.GetTimeSpan("pubsub.topic-idle-timeout"), "pubsub.topic-idle-timeout"),
                 MaxTopics = Range(c.GetInt("pubsub.max-topics"), 1, int.MaxValue, "pubsub.max-topics"),
                 MaxSubscriptions = Range(c.GetInt("pubsub.max-subscriptions"), 1, int.MaxValue, "pubsub.max-subscriptions"),
+                MaxPatterns = Range(c.GetInt("pubsub.max-patterns"), 0, 1_000_000, "pubsub.max-patterns"),
                 Namespaces = namespaces,
                 HistoryMaxBytes = PositiveBytes(c, "pubsub.history-max-bytes", 256L * 1024 * 1024),
             },

@@ -34,7 +34,7 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
         }
         """;
 
-    private static readonly TopicSettings Settings = new();
+    private static readonly TopicSettings Settings = new() { Namespaces = WildcardNamespaces };
     private readonly ActorSystem _nodeB;
     private readonly ServerMetrics _metricsA = new();
     private readonly ServerMetrics _metricsB = new();
@@ -184,6 +184,21 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
         Assert.Equal(request, serializer.FromBinary(serializer.ToBinary(request), serializer.Manifest(request)));
         var echo = new ConfirmEcho(7, 9, "akka.tcp://actorsocket@127.0.0.1:4053");
         Assert.Equal(echo, serializer.FromBinary(serializer.ToBinary(echo), serializer.Manifest(echo)));
+
+        var check = new PatternCheck("w:a.>", "akka.tcp://actorsocket@127.0.0.1:4053#12", 3);
+        Assert.Equal(check, serializer.FromBinary(serializer.ToBinary(check), serializer.Manifest(check)));
+        var held = new PatternHeld("w:a.>", 3, "akka.tcp://actorsocket@127.0.0.1:4054");
+        Assert.Equal(held, serializer.FromBinary(serializer.ToBinary(held), serializer.Manifest(held)));
+
+        // A pattern batch keeps offsets (from a topic's owner) and publishers' origins (echo: false).
+        TopicMessage sequenced = TopicMessage.Create("w:a.b", "1"u8).Sequenced(41);
+        sequenced.Origin = 99;
+        foreach (PatternBatch pattern in new[] { new PatternBatch("w:a.b", [sequenced, TopicMessage.Create("w:a.b", "2"u8).Sequenced(42)]), new PatternBatch("w:a.b", [TopicMessage.Create("w:a.b", "3"u8)]) })
+        {
+            var back = (PatternBatch)serializer.FromBinary(serializer.ToBinary(pattern), serializer.Manifest(pattern));
+            Assert.Equal(pattern.Topic, back.Topic);
+            Assert.Equal(pattern.Messages.Select(m => (m.Offset, m.Origin, m.Data.ToArray())), back.Messages.Select(m => (m.Offset, m.Origin, m.Data.ToArray())));
+        }
     }
 
     [Fact]
@@ -211,6 +226,82 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
 
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([.. new byte[8], 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], manifest));
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([1, 2, 3], serializer.Manifest(new ConfirmRequest("t", 1, 2))));
+    }
+
+    [Fact]
+    public async Task A_pattern_subscriber_on_a_third_node_gets_publishes_made_on_the_two_others_exactly_once()
+    {
+        IActorRef backendA = CreateBackend();
+        IActorRef backendB = PublishVia(backendA);
+        var metricsC = new ServerMetrics();
+        ActorSystem nodeC = ActorSystem.Create(Sys.Name, ConfigurationFactory.ParseString(NodeConfig));
+        try
+        {
+            var c = Akka.Cluster.Cluster.Get(nodeC);
+            c.Join(Akka.Cluster.Cluster.Get(Sys).SelfAddress);
+            AwaitCondition(() => c.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) == 3, TimeSpan.FromSeconds(20));
+            IActorRef backendC = nodeC.ActorOf(TopicRegistry.Props(Settings, metricsC, new ClusterBridge(nodeC, new ClusterTopicSettings(), metricsC)), "topics");
+
+            // On C: a pattern, and a subscriber by name of one of its topics (the mediator reaches C for
+            // it too: C sorts out who takes which copy). On A: a subscriber by name as well.
+            var watcher = CreateTestProbe(nodeC);
+            var byName = CreateTestProbe(nodeC);
+            var onA = CreateTestProbe();
+            backendC.Tell(new Topic.Subscribe("w:sensors.>", watcher, "ok"));
+            ExpectMsg("ok");
+            backendC.Tell(new Topic.Subscribe("w:sensors.a", byName, "ok"));
+            ExpectMsg("ok");
+            backendA.Tell(new Topic.Subscribe("w:sensors.a", onA, "ok"));
+            ExpectMsg("ok");
+
+            for (int i = 0; i < 20; i++)
+            {
+                backendA.Tell(new Topic.Publish(TopicMessage.Create("w:sensors.a", System.Text.Encoding.UTF8.GetBytes("\"a" + i + "\""))));
+                backendB.Tell(new Topic.Publish(TopicMessage.Create("w:sensors.b", System.Text.Encoding.UTF8.GetBytes("\"b" + i + "\""))));
+                backendB.Tell(new Topic.Publish(TopicMessage.Create("w:other.b", "0"u8)));
+            }
+
+            var received = Enumerable.Range(0, 40).Select(_ => watcher.ExpectMsg<TopicMessage>()).ToList();
+            foreach (string topic in new[] { "w:sensors.a", "w:sensors.b" })
+            {
+                char letter = topic[^1];
+                Assert.Equal(
+                    Enumerable.Range(0, 20).Select(i => "\"" + letter + i + "\""),
+                    received.Where(m => m.Topic == topic).Select(m => System.Text.Encoding.UTF8.GetString(m.Data.Span)));
+            }
+
+            for (int i = 0; i < 20; i++)
+            {
+                byName.ExpectMsg<TopicMessage>();
+                onA.ExpectMsg<TopicMessage>();
+            }
+
+            watcher.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // not a second copy, nothing of other.*
+            byName.ExpectNoMsg(TimeSpan.FromMilliseconds(10));
+
+            // Gone from C: after its unsubscribe is known, A and B send C nothing for the pattern.
+            backendC.Tell(new Topic.Unsubscribe("w:sensors.>", watcher, "gone"));
+            ExpectMsg("gone");
+            AwaitAssert(() => Assert.True(PatternDirectory.For(Sys).IsEmpty && PatternDirectory.For(_nodeB).IsEmpty), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        }
+        finally
+        {
+            await nodeC.Terminate().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Fact]
+    public void A_node_that_leaves_takes_its_patterns_out_of_the_other_nodes_tables()
+    {
+        IActorRef backendA = CreateBackend();
+        IActorRef backendB = PublishVia(backendA);
+        var watcher = CreateTestProbe(_nodeB);
+        backendB.Tell(new Topic.Subscribe("w:x.*", watcher, "ok"));
+        ExpectMsg("ok");
+        Assert.False(PatternDirectory.For(Sys).IsEmpty); // A knows B's pattern once the subscribe is acknowledged
+        var b = Akka.Cluster.Cluster.Get(_nodeB);
+        b.Leave(b.SelfAddress);
+        AwaitAssert(() => Assert.True(PatternDirectory.For(Sys).IsEmpty), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace ActorSocket.Actors.Tests.Topics;
 /// <summary>The shared topic contract, run against the local registry, plus its own idle-stop rules.</summary>
 public class LocalTopicBackendTests : TopicBackendContract
 {
-    private static readonly TopicSettings Settings = new() { IdleTimeout = TimeSpan.FromSeconds(30) };
+    private static readonly TopicSettings Settings = new() { IdleTimeout = TimeSpan.FromSeconds(30), Namespaces = WildcardNamespaces };
     private readonly ServerMetrics _metrics = new();
 
     public LocalTopicBackendTests()

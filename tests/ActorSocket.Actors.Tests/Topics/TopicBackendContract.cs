@@ -148,6 +148,99 @@ public abstract class TopicBackendContract : TestKit
     /// <summary>Subscriptions the backend holds now (from its metrics).</summary>
     protected abstract double SubscriptionCount();
 
+    /// <summary>The namespaces of the backends under test: <c>w</c> allows wildcard subscriptions.</summary>
+    internal static NamespaceTable WildcardNamespaces { get; } = new(new NamespaceSettings(), [new NamespaceSettings { Name = "w", Wildcards = true }]);
+
+    private List<(string Topic, string Data)> Receive(Akka.TestKit.TestProbe probe, int count) =>
+        [.. Enumerable.Range(0, count).Select(_ => probe.ExpectMsg<TopicMessage>()).Select(m => (m.Topic, System.Text.Encoding.UTF8.GetString(m.Data.Span)))];
+
+    [Fact]
+    public void A_pattern_subscriber_receives_every_matching_topic_under_its_own_name_and_nothing_else()
+    {
+        IActorRef backend = CreateBackend();
+        var watcher = CreateTestProbe();
+        backend.Tell(new Topic.Subscribe("w:eu.*.temp", watcher, "ok"));
+        ExpectMsg("ok");
+        foreach ((string topic, string data) in new[] { ("w:eu.berlin.temp", "1"), ("w:eu.berlin.hum", "2"), ("w:us.nyc.temp", "3"), ("w:eu.paris.temp", "4"), ("w:eu.paris.temp.x", "5"), ("x:eu.rome.temp", "6") })
+        {
+            PublishVia(backend).Tell(new Topic.Publish(Message(topic, data), "published"));
+            ExpectMsg("published");
+        }
+
+        Assert.Equal([("w:eu.berlin.temp", "1"), ("w:eu.paris.temp", "4")], Receive(watcher, 2).OrderBy(m => m.Data));
+        watcher.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_subscriber_by_name_and_by_pattern_gets_each_message_once_and_publishes_from_one_publisher_stay_in_order()
+    {
+        IActorRef backend = CreateBackend();
+        var both = CreateTestProbe();
+        var pattern = CreateTestProbe();
+        backend.Tell(new Topic.Subscribe("w:room.1", both, "ok"));
+        ExpectMsg("ok");
+        backend.Tell(new Topic.Subscribe("w:room.>", both, "ok"));
+        ExpectMsg("ok");
+        backend.Tell(new Topic.Subscribe("w:>", both, "ok"));
+        ExpectMsg("ok");
+        backend.Tell(new Topic.Subscribe("w:room.*", pattern, "ok"));
+        ExpectMsg("ok");
+        for (int i = 0; i < 50; i++)
+        {
+            PublishVia(backend).Tell(new Topic.Publish(Message("w:room.1", i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        var expected = Enumerable.Range(0, 50).Select(i => ("w:room.1", i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        Assert.Equal(expected, Receive(both, 50));
+        Assert.Equal(expected, Receive(pattern, 50));
+        both.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_pattern_unsubscribed_or_whose_subscriber_stopped_delivers_nothing_more()
+    {
+        IActorRef backend = CreateBackend();
+        var leaving = CreateTestProbe();
+        var doomed = CreateTestProbe();
+        var staying = CreateTestProbe();
+        backend.Tell(new Topic.Subscribe("w:a.>", leaving, "ok"));
+        backend.Tell(new Topic.Subscribe("w:a.*", doomed, "ok"));
+        backend.Tell(new Topic.Subscribe("w:a.b", doomed, "ok"));
+        backend.Tell(new Topic.Subscribe("w:*.b", staying, "ok"));
+        ExpectMsg("ok");
+        ExpectMsg("ok");
+        ExpectMsg("ok");
+        ExpectMsg("ok");
+        Assert.Equal(4, SubscriptionCount());
+        backend.Tell(new Topic.Unsubscribe("w:a.>", leaving, "gone"));
+        ExpectMsg("gone");
+        Watch(doomed);
+        doomed.Tell(PoisonPill.Instance);
+        ExpectTerminated(doomed);
+        AwaitAssert(() => Assert.Equal(1, SubscriptionCount()));
+        PublishVia(backend).Tell(new Topic.Publish(Message("w:a.b", "1"), "published"));
+        ExpectMsg("published");
+        Assert.Equal([("w:a.b", "1")], Receive(staying, 1));
+        leaving.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_pattern_is_a_pattern_only_where_the_namespace_allows_wildcards()
+    {
+        IActorRef backend = CreateBackend();
+        var literal = CreateTestProbe();
+        backend.Tell(new Topic.Subscribe("room.*", literal, "ok")); // the default namespace has no wildcards: a topic of that name
+        ExpectMsg("ok");
+        PublishVia(backend).Tell(new Topic.Publish(Message("room.1", "1"), "published"));
+        ExpectMsg("published");
+        PublishVia(backend).Tell(new Topic.Publish(Message("room.*", "2"), "published"));
+        ExpectMsg("published");
+        Assert.Equal([("room.*", "2")], Receive(literal, 1));
+
+        backend.Tell(new Topic.Subscribe("w:room.*", literal, "ok", Since: new ActorSocket.Protocol.PubSub.PubSubPosition("e", 0)));
+        Assert.Contains("since", ExpectMsg<TopicRefused>().Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Subscribers_of_one_format_share_one_frame_encoded_once_and_others_get_the_message()
     {

@@ -10,7 +10,8 @@ namespace ActorSocket.Actors.Tests.Topics;
 /// offsets without gaps, one order, epochs, recovery that is whole or refused, the history op.
 /// Topics of namespace <c>room</c> keep the last <see cref="HistorySize"/> messages, of namespace
 /// <c>log</c> the last 1,000 (races that publish hundreds while a client recovers), of namespace
-/// <c>brief</c> the last 10 for 2 s (expiry on a real clock); others none.
+/// <c>brief</c> the last 10 for 2 s (expiry on a real clock), of namespace <c>feed</c> (with
+/// wildcards) the last 100; others none.
 /// </summary>
 public abstract class TopicHistoryContract : TestKit
 {
@@ -28,6 +29,7 @@ public abstract class TopicHistoryContract : TestKit
             new NamespaceSettings { Name = "room", HistorySize = HistorySize, HistoryTtl = TimeSpan.FromMinutes(10) },
             new NamespaceSettings { Name = "log", HistorySize = 1000, HistoryTtl = TimeSpan.FromMinutes(10) },
             new NamespaceSettings { Name = "brief", HistorySize = HistorySize, HistoryTtl = TimeSpan.FromSeconds(2) },
+            new NamespaceSettings { Name = "feed", HistorySize = 100, HistoryTtl = TimeSpan.FromMinutes(10), Wildcards = true },
         ]);
 
     /// <summary>A fresh backend (on the node the tests subscribe on).</summary>
@@ -70,6 +72,30 @@ public abstract class TopicHistoryContract : TestKit
         var read = ExpectMsg<Topic.HistoryRead>();
         Assert.Equal("read", read.Ack);
         return read;
+    }
+
+    [Fact]
+    public void A_pattern_subscriber_gets_each_message_of_history_topics_once_with_its_offset_in_order()
+    {
+        IActorRef backend = CreateBackend();
+        var watcher = CreateTestProbe();
+        var byName = CreateTestProbe();
+        backend.Tell(new Topic.Subscribe("feed:news.>", watcher, "ok"));
+        ExpectMsg("ok"); // a pattern has no position of its own: a plain acknowledgement
+        Subscribe(backend, "feed:news.a", byName);
+        Subscribe(backend, "feed:news.b", watcher); // by name as well: still once
+        Publish(backend, "feed:news.a", 1, 10);
+        Publish(backend, "feed:news.b", 1, 10);
+        Publish(backend, "feed:sport.a", 1, 3);
+
+        var received = Enumerable.Range(0, 20).Select(_ => watcher.ExpectMsg<TopicMessage>()).ToList();
+        foreach (string topic in new[] { "feed:news.a", "feed:news.b" })
+        {
+            Assert.Equal(Enumerable.Range(1, 10).Select(n => ((long)n, n)), received.Where(m => m.Topic == topic).Select(m => (m.Offset, ValueOf(m))));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 10), Enumerable.Range(0, 10).Select(_ => ValueOf(byName.ExpectMsg<TopicMessage>())));
+        watcher.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
     [Fact]
