@@ -169,4 +169,67 @@ public sealed class ClusterChannelTests
             await Task.WhenAll(nodes.Select(node => node.DisposeAsync().AsTask()));
         }
     }
+
+    [Fact]
+    public async Task A_wildcard_subscriber_on_the_third_node_gets_what_the_two_others_publish_once_with_offsets_where_topics_keep_history()
+    {
+        ClusterNode[] nodes = await ClusterNode.StartThreeAsync(
+            "--set", "actorsocket.pubsub.namespaces.sensors.wildcards = on",
+            "--set", "actorsocket.pubsub.namespaces.room.wildcards = on");
+        var clients = new List<ClientWebSocket>();
+        try
+        {
+            ClientWebSocket[] publishers = [await ConnectAsync(nodes[0]), await ConnectAsync(nodes[1])];
+            ClientWebSocket watcher = await ConnectAsync(nodes[2]);
+            clients.AddRange([.. publishers, watcher]);
+            foreach (string pattern in new[] { "sensors:eu.>", "room:wild.*" })
+            {
+                Assert.Equal("ack", (await RequestAsync(watcher, $$"""{"op":"subscribe","topic":"{{pattern}}","id":1}""")).GetProperty("op").GetString());
+            }
+
+            // Acknowledged: the other nodes route to it from now on. Sensors without history, rooms with.
+            await Task.WhenAll(publishers.Select(async (publisher, node) =>
+            {
+                for (int i = 0; i < 10; i++)
+                {
+                    foreach (string topic in new[] { "sensors:eu.n" + node, "sensors:us.n" + node, "room:wild.shared" })
+                    {
+                        JsonElement ack = await RequestAsync(publisher, $$"""{"op":"publish","topic":"{{topic}}","data":"n{{node}}m{{i}}","id":{{i}}}""");
+                        Assert.Equal("ack", ack.GetProperty("op").GetString());
+                    }
+                }
+            }));
+
+            var received = new List<JsonElement>();
+            for (int i = 0; i < 40; i++)
+            {
+                received.Add(await PubSubTests.ReceiveAsync(watcher));
+            }
+
+            foreach (string topic in new[] { "sensors:eu.n0", "sensors:eu.n1" })
+            {
+                char node = topic[^1];
+                Assert.Equal(
+                    Enumerable.Range(0, 10).Select(i => "n" + node + "m" + i.ToString(CultureInfo.InvariantCulture)),
+                    received.Where(m => m.GetProperty("topic").GetString() == topic).Select(m => m.GetProperty("data").GetString()));
+            }
+
+            // The room's 20 in its one order, offsets 1..20, each once.
+            var room = received.Where(m => m.GetProperty("topic").GetString() == "room:wild.shared").ToList();
+            Assert.Equal(Enumerable.Range(1, 20).Select(n => (long)n), room.Select(m => m.GetProperty("offset").GetInt64()));
+
+            // Nothing more: a marker published after everything else is the next message.
+            Assert.Equal("ack", (await RequestAsync(publishers[0], """{"op":"publish","topic":"sensors:eu.n0","data":"last","id":"z"}""")).GetProperty("op").GetString());
+            Assert.Equal("last", (await PubSubTests.ReceiveAsync(watcher)).GetProperty("data").GetString());
+        }
+        finally
+        {
+            foreach (ClientWebSocket client in clients)
+            {
+                client.Dispose();
+            }
+
+            await Task.WhenAll(nodes.Select(node => node.DisposeAsync().AsTask()));
+        }
+    }
 }
