@@ -33,11 +33,14 @@ public sealed class ActorSocketServer : IAsyncDisposable
     private readonly HistoryBudget? _budget;
     private readonly IActorRef? _owners;
     private readonly HistoryStore? _store;
+    private readonly IActorRef? _userBudgets;
+    private IActorRef? _userLimits;
     private volatile bool _shuttingDown;
 
     /// <summary>Creates a server that is not listening yet.</summary>
-    internal ActorSocketServer(GatewayOptions options, ActorSystem system, ILoggerFactory loggerFactory, ServerMetrics? metrics = null, HistoryBudget? budget = null, IActorRef? owners = null, HistoryStore? store = null)
+    internal ActorSocketServer(GatewayOptions options, ActorSystem system, ILoggerFactory loggerFactory, ServerMetrics? metrics = null, HistoryBudget? budget = null, IActorRef? owners = null, HistoryStore? store = null, IActorRef? userBudgets = null)
     {
+        _userBudgets = userBudgets;
         _budget = budget;
         _owners = owners;
         _store = store;
@@ -84,6 +87,12 @@ public sealed class ActorSocketServer : IAsyncDisposable
                 LocalOwners.Props(TopicOwner.PropsFactory(_options.Topics.Namespaces, _budget ?? new HistoryBudget(_options.Topics.HistoryMaxBytes, Metrics), Metrics, _options.Topics.IdleTimeout, _options.Topics.MaxTopics, _store)),
                 "topic-owners");
             durableOwners = new OwnerLink(owners, Metrics, _options.Cluster.Topics.OwnerTimeout, TimeSpan.FromSeconds(1), AcrossNodes: false);
+        }
+
+        if (_options.PubSub.RateLimits.UserPublishes.IsSet)
+        {
+            // Per-user limits: through the cluster's groups of users, or this node's alone.
+            _userLimits = _system.ActorOf(UserLimitsGate.Props(cluster is not null ? _userBudgets : null, Metrics), "user-limits");
         }
 
         _topics = _system.ActorOf(ActorSocket.Actors.Topics.TopicRegistry.Props(_options.Topics, Metrics, cluster, _budget, durableOwners), "topics");
@@ -324,7 +333,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
             }
 
             // /pubsub without JWT on the route takes no connect token either.
-            PubSubSettings pubsub = _options.PubSub with { Metrics = Metrics, Jwt = route.Jwt ? _options.PubSub.Jwt : null };
+            PubSubSettings pubsub = _options.PubSub with { Metrics = Metrics, Jwt = route.Jwt ? _options.PubSub.Jwt : null, UserLimits = _userLimits };
 
             // The built-in handlers never block: they run inline in the connection actor (no handler
             // actor, no copy). Plugin handlers are actors on the isolated handler dispatcher, or on the

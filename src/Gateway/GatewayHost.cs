@@ -1,5 +1,6 @@
 using ActorSocket.Actors.Cluster;
 using ActorSocket.Actors.Handlers;
+using ActorSocket.Actors.Identity;
 using ActorSocket.Actors.Metrics;
 using ActorSocket.Actors.Topics;
 using ActorSocket.Gateway.Configuration;
@@ -78,6 +79,15 @@ public static class GatewayHost
                         ShouldPassivateIdleEntities = false,
                         HandOffStopMessage = OwnerStop.Instance,
                     });
+                if (options.PubSub.RateLimits.UserPublishes.IsSet)
+                {
+                    // Per-user limits: each group of users' buckets in one entity of the cluster.
+                    akka.WithShardRegion<UserBudgetsRegion>(
+                        UserBudgetsRegion.TypeName,
+                        _ => UserBudgets.Props(metrics: metrics),
+                        new UserTakeExtractor(),
+                        new ShardOptions { RememberEntities = false });
+                }
             }
 
             // Explicit akka.* keys win over what actorsocket.cluster stands for.

@@ -34,6 +34,9 @@ internal sealed class GatewayService : IHostedService
     {
         var system = _services.GetRequiredService<ActorSystem>();
         IActorRef? owners = _options.Cluster.Enabled ? await ActorRegistry.For(system).GetAsync<TopicOwnerRegion>(cancellationToken) : null;
+        IActorRef? userBudgets = _options.Cluster.Enabled && _options.PubSub.RateLimits.UserPublishes.IsSet
+            ? await ActorRegistry.For(system).GetAsync<ActorSocket.Actors.Identity.UserBudgetsRegion>(cancellationToken)
+            : null;
         HistoryStore? store = _services.GetRequiredService<DurableTopics>().Store;
         if (store is not null)
         {
@@ -42,7 +45,7 @@ internal sealed class GatewayService : IHostedService
             _janitor = new HistoryStoreJanitor(_options.HistoryStore, history);
         }
 
-        Server = new ActorSocketServer(_options, system, _services.GetRequiredService<ILoggerFactory>(), _services.GetRequiredService<ServerMetrics>(), _services.GetRequiredService<HistoryBudget>(), owners, store);
+        Server = new ActorSocketServer(_options, system, _services.GetRequiredService<ILoggerFactory>(), _services.GetRequiredService<ServerMetrics>(), _services.GetRequiredService<HistoryBudget>(), owners, store, userBudgets);
         Server.Start(_routes.Routes.Select(route => route(system)).ToList());
         ActorSocketServer server = Server;
         _ = system.WhenTerminated.ContinueWith(

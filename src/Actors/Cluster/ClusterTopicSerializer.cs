@@ -31,6 +31,8 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
     private const string PatternBatchManifest = "W";
     private const string PatternCheckManifest = "C";
     private const string PatternHeldManifest = "G";
+    private const string UserTakeManifest = "UT";
+    private const string UserVerdictManifest = "UV";
 
     // What durable topics keep in their store: read back after restarts and upgrades, so these
     // formats only ever gain new manifests, never change under an old one.
@@ -63,6 +65,8 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         PatternBatch => PatternBatchManifest,
         PatternCheck => PatternCheckManifest,
         PatternHeld => PatternHeldManifest,
+        Identity.UserTake => UserTakeManifest,
+        Identity.UserVerdict => UserVerdictManifest,
         StreamAppended => AppendedEventManifest,
         StreamSnapshot => SnapshotManifest,
         _ => throw new ArgumentException("Cannot serialize " + o.GetType() + ".", nameof(o)),
@@ -194,6 +198,16 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                 writer.Long(held.Nonce);
                 writer.String(held.Responder);
                 break;
+            case Identity.UserTake take:
+                writer.String(take.User);
+                writer.Long(take.Correlation);
+                writer.Long(BitConverter.DoubleToInt64Bits(take.PerSecond));
+                writer.Long(BitConverter.DoubleToInt64Bits(take.Burst));
+                break;
+            case Identity.UserVerdict verdict:
+                writer.Long(verdict.Correlation);
+                writer.Long(verdict.RetryAfterMs);
+                break;
             case OwnerHistory history:
                 writer.String(history.Topic);
                 writer.Long(history.Limit);
@@ -303,6 +317,10 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                 return new PatternCheck(reader.String(), reader.String(), reader.Long());
             case PatternHeldManifest:
                 return new PatternHeld(reader.String(), reader.Long(), reader.String());
+            case UserTakeManifest:
+                return new Identity.UserTake(reader.String(), reader.Long(), BitConverter.Int64BitsToDouble(reader.Long()), BitConverter.Int64BitsToDouble(reader.Long()));
+            case UserVerdictManifest:
+                return new Identity.UserVerdict(reader.Long(), reader.Long());
             case RefusedManifest:
                 return new OwnerRefused(reader.String(), reader.Long(), reader.Refusal());
             case HistoryManifest:

@@ -24,6 +24,10 @@ internal sealed class InlinePubSubHandler : InlineHandler
     private TokenBucket _errors;
     private Dictionary<string, TokenBucket>? _namespacePublishes;
 
+    // Publishes waiting for the user's bucket (per-user limits), in the order they were made.
+    private Queue<Deferred>? _deferred;
+    private long _userAsks;
+
 
     /// <summary>Creates the handler of one connection, anonymous.</summary>
     public InlinePubSubHandler(PubSubSettings settings)
@@ -124,9 +128,63 @@ internal sealed class InlinePubSubHandler : InlineHandler
                 }
 
                 connection.BeginPending();
+                if (_settings.RateLimits.UserPublishes is { IsSet: true } userLimit && _identity is { } user && _settings.UserLimits is { } gate)
+                {
+                    // The user's bucket is shared by all their connections, on every node: asked first,
+                    // the publish goes on when it answers (in order, whatever the order of answers).
+                    long correlation = ++_userAsks;
+                    (_deferred ??= new Queue<Deferred>()).Enqueue(new Deferred(correlation, message, ack));
+                    gate.Tell(new UserTake(user.User, correlation, userLimit.PerSecond, userLimit.Burst), connection.Self);
+                    break;
+                }
+
                 connection.Topics.Tell(new Topic.Publish(message, ack), connection.Self);
                 break;
         }
+    }
+
+    /// <summary>The user's bucket answered: publishes whose turn has come go on, or are answered <c>rate_limited</c>.</summary>
+    private void OnUserVerdict(UserVerdict verdict, IInlineConnection connection)
+    {
+        if (_deferred is null)
+        {
+            return;
+        }
+
+        foreach (Deferred waiting in _deferred)
+        {
+            if (waiting.Correlation == verdict.Correlation)
+            {
+                waiting.RetryAfterMs = verdict.RetryAfterMs;
+                break;
+            }
+        }
+
+        while (_deferred.TryPeek(out Deferred? head) && head.RetryAfterMs is { } retryAfter)
+        {
+            _deferred.Dequeue();
+            if (retryAfter == 0)
+            {
+                connection.Topics.Tell(new Topic.Publish(head.Message, head.Ack), connection.Self);
+            }
+            else
+            {
+                RateLimited(head.Ack.Id, "publishes of this user (all connections)", retryAfter, _settings.Clock(), connection);
+                connection.EndPending();
+            }
+        }
+    }
+
+    /// <summary>A publish waiting for its user's bucket.</summary>
+    private sealed class Deferred(long correlation, TopicMessage message, Acked ack)
+    {
+        public long Correlation { get; } = correlation;
+
+        public TopicMessage Message { get; } = message;
+
+        public Acked Ack { get; } = ack;
+
+        public long? RetryAfterMs { get; set; }
     }
 
     /// <summary><c>connect</c> and <c>refresh</c>: a token becomes (or renews) the connection's identity.</summary>
@@ -407,6 +465,12 @@ internal sealed class InlinePubSubHandler : InlineHandler
                 connection.SendText(EncodeHistory(read, asked.Since, _settings.MaxHistoryReplyBytes, asked.Id));
                 connection.EndPending();
                 return true;
+        }
+
+        if (message is UserVerdict verdict)
+        {
+            OnUserVerdict(verdict, connection);
+            return true;
         }
 
         if (message is not Acked acked)

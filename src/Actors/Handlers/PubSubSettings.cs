@@ -28,6 +28,12 @@ internal sealed record PubSubSettings
     /// <summary>The per-connection rate limits; none by default (the benchmarks run unchanged).</summary>
     public RateLimits RateLimits { get; init; } = RateLimits.None;
 
+    /// <summary>
+    /// Where a user's bucket is asked (<see cref="Identity.UserLimitsGate"/>) when
+    /// <see cref="RateLimits.UserPublishes"/> is set; null: no per-user limit.
+    /// </summary>
+    public Akka.Actor.IActorRef? UserLimits { get; init; }
+
     /// <summary>The clock rate limits are measured with, in milliseconds (a fake one in tests).</summary>
     public Func<long> Clock { get; init; } = static () => Environment.TickCount64;
 
@@ -52,6 +58,9 @@ internal sealed record RateLimits
 
     /// <summary>Publishes, per connection (and per namespace where a namespace sets its own).</summary>
     public Identity.RateLimit Publishes { get; init; }
+
+    /// <summary>Publishes per user, shared by all the user's connections on every node; anonymous connections have none.</summary>
+    public Identity.RateLimit UserPublishes { get; init; }
 
     /// <summary>
     /// How many <c>rate_limited</c> answers a connection may collect in ten seconds (they come back at

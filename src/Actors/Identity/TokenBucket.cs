@@ -23,6 +23,10 @@ internal struct TokenBucket
     private long _at;
     private bool _started;
 
+    /// <summary>Whether the bucket holds its whole burst at <paramref name="now"/> (a new bucket does): nothing to remember about it.</summary>
+    public readonly bool IsFull(RateLimit limit, long now) =>
+        !_started || _tokens + ((now - _at) * limit.PerSecond / 1000.0) >= limit.Burst;
+
     /// <summary>
     /// Takes one token at <paramref name="now"/> (ms) if there is one; otherwise the milliseconds
     /// until there will be, as <paramref name="retryAfterMs"/>.

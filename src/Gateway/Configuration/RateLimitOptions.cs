@@ -12,6 +12,7 @@ internal static class RateLimitOptions
     {
         Requests = Read(c, "pubsub.rate-limit.requests-per-second", "pubsub.rate-limit.request-burst", null),
         Publishes = Read(c, "pubsub.rate-limit.publishes-per-second", "pubsub.rate-limit.publish-burst", null),
+        UserPublishes = Read(c, "pubsub.rate-limit.user-publishes-per-second", "pubsub.rate-limit.user-publish-burst", null),
         ErrorBudget = c.GetInt("pubsub.rate-limit.error-budget", 50) is var budget and >= 1 and <= 1_000_000
             ? budget
             : throw new ConfigurationException("actorsocket.pubsub.rate-limit.error-budget must be in 1..1000000."),

@@ -280,4 +280,49 @@ public class IdentityTests
         Assert.True(resolved.Routes.Single(route => route.Path == "/echo").Jwt);
         Assert.Null(Options().PubSub.Jwt); // no key: no JWT at all
     }
+
+    [Fact]
+    public async Task A_users_connections_share_one_publish_budget_and_anonymous_ones_and_other_users_do_not_take_from_it()
+    {
+        await using TestServer server = await TestServer.StartAsync(Config + """
+
+            actorsocket.pubsub.rate-limit { user-publishes-per-second = 0.01, user-publish-burst = 3 }
+            """);
+        using ClientWebSocket tab1 = await ConnectAsync(server, bearer: Tokens.Make("ann"));
+        using ClientWebSocket tab2 = await ConnectAsync(server, query: "?token=" + Tokens.Make("ann"));
+        using ClientWebSocket other = await ConnectAsync(server, bearer: Tokens.Make("bob"));
+        using ClientWebSocket anonymous = await ConnectAsync(server);
+        Assert.Equal("ack", Code(await RequestAsync(tab1, """{"op":"publish","topic":"t","data":1,"id":1}""")));
+        Assert.Equal("ack", Code(await RequestAsync(tab2, """{"op":"publish","topic":"t","data":2,"id":2}""")));
+        Assert.Equal("ack", Code(await RequestAsync(tab1, """{"op":"publish","topic":"t","data":3,"id":3}""")));
+        JsonElement limited = await RequestAsync(tab2, """{"op":"publish","topic":"t","data":4,"id":4}""");
+        Assert.Equal(("rate_limited", 4), (Code(limited), limited.GetProperty("id").GetInt32()));
+        Assert.InRange(limited.GetProperty("retry_after_ms").GetInt64(), 1, 100_000);
+        Assert.Equal("rate_limited", Code(await RequestAsync(tab1, """{"op":"publish","topic":"t","data":5,"id":5}""")));
+
+        // Bob has his own budget; a connection without a token has none (only the per-connection limits).
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal("ack", Code(await RequestAsync(other, """{"op":"publish","topic":"t","data":6,"id":6}""")));
+        }
+
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal("ack", Code(await RequestAsync(anonymous, """{"op":"publish","topic":"t","data":7,"id":7}""")));
+        }
+
+        // A burst of publishes in flight at once: answered in the order sent, the first ones refused as well.
+        for (int i = 0; i < 5; i++)
+        {
+            await SendAsync(tab1, $$"""{"op":"publish","topic":"t","data":{{i}},"id":{{100 + i}}}""");
+        }
+
+        for (int i = 0; i < 5; i++)
+        {
+            JsonElement answer = await ReceiveAsync(tab1);
+            Assert.Equal(("rate_limited", 100 + i), (Code(answer), answer.GetProperty("id").GetInt32()));
+        }
+
+        Assert.True(server.Server.Metrics.RateLimited.Value >= 7);
+    }
 }
