@@ -426,6 +426,22 @@ public class HostileClientTests
     }
 
     [Fact]
+    public async Task A_connection_storm_from_every_address_together_gets_503_past_the_servers_burst()
+    {
+        // Loopback is exempt from the per-address limits, not from the server's: 4 connections, burst 3.
+        await using TestServer server = await TestServer.StartAsync("actorsocket { connections-per-second = 0.01, connection-burst = 3 }");
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.StartsWith("HTTP/1.1 200 ", await RawClient.HttpAsync(server.Port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+        }
+
+        string refused = await AnswerAtAcceptAsync(server.Port);
+        Assert.StartsWith("HTTP/1.1 503 ", refused);
+        Assert.Contains("Retry-After: 1", refused, StringComparison.Ordinal);
+        Assert.Equal(1, server.Server.Metrics.RefusedConnections.WithLabels("server-rate").Value);
+    }
+
+    [Fact]
     public async Task A_close_reason_cannot_forge_a_log_line_in_the_text_format()
     {
         await using TestServer server = await TestServer.StartAsync();

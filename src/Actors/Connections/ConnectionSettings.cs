@@ -132,6 +132,15 @@ internal sealed record ConnectionSettings
     /// <summary>How many connections one address may open at once before <see cref="ConnectionsPerSecondPerAddress"/> applies.</summary>
     public double ConnectionBurstPerAddress { get; init; } = 1;
 
+    /// <summary>
+    /// New connections per second the whole server accepts (a token bucket holding
+    /// <see cref="ConnectionBurst"/>); more are answered 503 at accept, whatever their address. 0: no limit.
+    /// </summary>
+    public double ConnectionsPerSecond { get; init; }
+
+    /// <summary>How many connections the server accepts at once before <see cref="ConnectionsPerSecond"/> applies.</summary>
+    public double ConnectionBurst { get; init; } = 1;
+
     /// <summary>Addresses and CIDR ranges the per-address limits do not apply to.</summary>
     public IReadOnlyList<string> PerAddressExempt { get; init; } = [];
 

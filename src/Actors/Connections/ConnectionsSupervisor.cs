@@ -115,6 +115,11 @@ internal sealed class ConnectionsSupervisor : UntypedActor
 
     private static readonly byte[] TooMany = FixedAnswer("429 Too Many Requests", 1, "too many connections from this client address\n");
 
+    private static readonly byte[] TooFast = FixedAnswer("503 Service Unavailable", 1, "the server takes no more new connections this second\n");
+
+    // The server-wide bucket of new connections (ConnectionSettings.ConnectionsPerSecond): used on this actor alone.
+    private Identity.TokenBucket _accepts;
+
     private AddressLimits Limits => _context.AddressLimits;
 
     /// <summary>
@@ -126,6 +131,14 @@ internal sealed class ConnectionsSupervisor : UntypedActor
         if (_children >= _context.MaxConnections + HttpHeadroom)
         {
             Refuse(socket, Busy, "capacity");
+            return;
+        }
+
+        ConnectionSettings settings = _context.Settings;
+        if (settings.ConnectionsPerSecond > 0
+            && !_accepts.TryTake(new Identity.RateLimit(settings.ConnectionsPerSecond, Math.Max(1, settings.ConnectionBurst)), _context.Clock(), out _))
+        {
+            Refuse(socket, TooFast, "server-rate");
             return;
         }
 

@@ -32,6 +32,9 @@ internal sealed record ServerContext(
 {
     private AddressLimits? _addressLimits;
 
+    /// <summary>The clock of the server-wide accept rate, in milliseconds.</summary>
+    internal Func<long> Clock { get; init; } = static () => Environment.TickCount64;
+
     /// <summary>The per-address limits of this server (<see cref="ConnectionSettings.MaxConnectionsPerAddress"/> and its siblings), shared by the acceptor and the connections.</summary>
     internal AddressLimits AddressLimits => LazyInitializer.EnsureInitialized(ref _addressLimits, () => new AddressLimits(
         Settings.MaxConnectionsPerAddress,

@@ -179,6 +179,8 @@ internal sealed record GatewayOptions
             MaxConnectionsPerAddress = Range(c.GetInt("max-connections-per-address"), 0, int.MaxValue, "max-connections-per-address"),
             ConnectionsPerSecondPerAddress = NonNegative(c.GetDouble("connections-per-second-per-address"), "connections-per-second-per-address"),
             ConnectionBurstPerAddress = Range(c.GetInt("connection-burst-per-address"), 1, int.MaxValue, "connection-burst-per-address"),
+            ConnectionsPerSecond = NonNegative(c.GetDouble("connections-per-second"), "connections-per-second"),
+            ConnectionBurst = Range(c.GetInt("connection-burst"), 1, int.MaxValue, "connection-burst"),
             PerAddressExempt = ValidNetworks(c.GetStringList("per-address-exempt", []).ToList(), "per-address-exempt"),
         };
 
