@@ -100,7 +100,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
         var context = new ServerContext(
             _options.Connection,
             routes,
-            new HttpEndpoints(Metrics, () => _shuttingDown, cluster is null ? null : () => ClusterMonitor.Describe(Akka.Cluster.Cluster.Get(_system)), _store is null ? null : () => _store.Reachable),
+            new HttpEndpoints(Metrics, () => _shuttingDown, cluster is null ? null : () => ClusterMonitor.Describe(Akka.Cluster.Cluster.Get(_system)), _store is null ? null : () => _store.Reachable, _options.DemoTokens),
             Metrics,
             ConnectionLogger,
             _options.MaxConnections,

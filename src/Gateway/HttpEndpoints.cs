@@ -4,13 +4,14 @@ using ActorSocket.Protocol.Http;
 
 namespace ActorSocket.Gateway;
 
-/// <summary>The plain HTTP routes: <c>GET /</c> (the chat page), <c>GET /healthz</c> and <c>GET /metrics</c>.</summary>
+/// <summary>The plain HTTP routes: <c>GET /</c> (the chat page), <c>GET /healthz</c>, <c>GET /metrics</c>, and, when enabled, <c>GET /demo/token</c>.</summary>
 internal sealed class HttpEndpoints : IHttpEndpoints
 {
     private readonly ServerMetrics _metrics;
     private readonly Func<bool> _isShuttingDown;
     private readonly Func<(bool Member, string Description)>? _clusterStatus;
     private readonly Func<bool>? _storeReachable;
+    private readonly DemoTokens? _demo;
 
     /// <summary>Creates the endpoints.</summary>
     /// <param name="metrics">What <c>/metrics</c> exports.</param>
@@ -24,8 +25,10 @@ internal sealed class HttpEndpoints : IHttpEndpoints
     /// <c>X-History-Store</c> header (<c>ok</c> or <c>unavailable</c>) and stays 200 either way, since
     /// every other topic still works.
     /// </param>
-    public HttpEndpoints(ServerMetrics metrics, Func<bool> isShuttingDown, Func<(bool Member, string Description)>? clusterStatus = null, Func<bool>? storeReachable = null)
+    /// <param name="demo">The demo token issuer, served at <c>GET /demo/token</c>; null: no such route.</param>
+    public HttpEndpoints(ServerMetrics metrics, Func<bool> isShuttingDown, Func<(bool Member, string Description)>? clusterStatus = null, Func<bool>? storeReachable = null, DemoTokens? demo = null)
     {
+        _demo = demo;
         _metrics = metrics;
         _isShuttingDown = isShuttingDown;
         _clusterStatus = clusterStatus;
@@ -48,6 +51,8 @@ internal sealed class HttpEndpoints : IHttpEndpoints
                 return Task.FromResult(Health());
             case "/metrics":
                 return IsGetOrHead(request) ? ExportMetricsAsync() : Task.FromResult(MethodNotAllowed);
+            case "/demo/token" when _demo is not null:
+                return Task.FromResult(request.Method == "GET" ? _demo.Issue(request) : MethodNotAllowed);
             default:
                 return null;
         }

@@ -33,6 +33,47 @@ public class ChatPageTests
     }
 
     [Fact]
+    public async Task A_page_signed_in_with_the_demo_issuer_shows_the_tokens_name_and_a_guest_page_sees_its_messages()
+    {
+        await using TestServer server = await TestServer.StartAsync("actorsocket.auth.demo-token-issuer = on");
+        var (exitCode, output) = await ExternalProcess.RunAsync(
+            "node", [Path.Combine(BrowserDirectory, "signin.js"), $"http://127.0.0.1:{server.Port}/"], TimeSpan.FromSeconds(90));
+        Assert.True(exitCode == 0, output);
+        Assert.Equal("ok", output.Trim().Split('\n')[^1]);
+    }
+
+    [Fact]
+    public async Task The_demo_issuer_is_off_by_default_refuses_bad_names_and_its_tokens_identify_connections()
+    {
+        await using (TestServer plain = await TestServer.StartAsync())
+        {
+            Assert.StartsWith("HTTP/1.1 404 ", await RawClient.HttpAsync(plain.Port, "GET /demo/token?user=ann HTTP/1.1\r\nHost: x\r\n\r\n"));
+        }
+
+        await using TestServer server = await TestServer.StartAsync("actorsocket.auth.demo-token-issuer = on");
+        foreach (string query in new[] { "", "?user=", "?user=" + new string('a', 33), "?user=a%20b", "?user=%3Cscript%3E" })
+        {
+            Assert.StartsWith("HTTP/1.1 400 ", await RawClient.HttpAsync(server.Port, "GET /demo/token" + query + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+        }
+
+        string answer = await RawClient.HttpAsync(server.Port, "GET /demo/token?user=ann HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 ", answer);
+        var json = System.Text.Json.JsonDocument.Parse(answer[(answer.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]).RootElement;
+        Assert.Equal(3600, json.GetProperty("expires_in").GetInt64());
+        using var client = new System.Net.WebSockets.ClientWebSocket();
+        await client.ConnectAsync(new Uri(server.Uri("/pubsub") + "?token=" + json.GetProperty("token").GetString()), CancellationToken.None);
+        await PubSubTests.SendAsync(client, """{"op":"connect","id":0}""");
+        System.Text.Json.JsonElement connected = await PubSubTests.ReceiveAsync(client);
+        Assert.Equal(("connected", "ann"), (connected.GetProperty("op").GetString(), connected.GetProperty("user").GetString()));
+        Assert.InRange(connected.GetProperty("expires_in").GetInt64(), 3590, 3600);
+
+        // It hands any name to whoever asks: never on an address other machines reach.
+        var error = Assert.Throws<Akka.Configuration.ConfigurationException>(() => ActorSocket.Gateway.Configuration.GatewayOptions.From(ActorSocket.Gateway.Configuration.GatewayConfig.Load(
+            ActorSocket.Gateway.Configuration.CommandLineOptions.Parse(["--host", "0.0.0.0", "--set", "actorsocket.auth.demo-token-issuer = on"]))));
+        Assert.Contains("loopback", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_chat_page_reconnects_when_the_server_comes_back()
     {
         // A port that was free a moment ago; the second server binds it again (SO_REUSEADDR).

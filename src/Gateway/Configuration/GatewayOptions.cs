@@ -12,6 +12,9 @@ internal sealed record GatewayOptions
     /// <summary>Address to listen on.</summary>
     public required string Host { get; init; }
 
+    /// <summary>The demo token issuer of the chat page (<c>auth.demo-token-issuer</c>), or null (the default).</summary>
+    public DemoTokens? DemoTokens { get; init; }
+
     /// <summary>Port to listen on; 0 picks a free one.</summary>
     public required int Port { get; init; }
 
@@ -152,6 +155,14 @@ internal sealed record GatewayOptions
         };
         int loops = EventLoopCount(c.GetString("event-loops", "auto"), readiness);
         ActorSocket.Actors.Identity.JwtSettings? jwt = JwtOptions.From(c);
+        DemoTokens? demo = null;
+        if (c.GetBoolean("auth.demo-token-issuer", false))
+        {
+            // Tokens for any name to whoever asks: on a loopback address only, with a key of this process.
+            demo = DemoTokens.Refusal(c.GetString("host")) is { } refusal ? throw new ConfigurationException(refusal) : new DemoTokens();
+            jwt = (jwt ?? new ActorSocket.Actors.Identity.JwtSettings()) is var settings ? settings with { Keys = [.. settings.Keys, demo.Key] } : null;
+        }
+
         var connection = new ConnectionSettings
         {
             TokenExpiryGrace = jwt?.ExpiryGrace ?? TimeSpan.FromSeconds(2),
@@ -238,6 +249,7 @@ internal sealed record GatewayOptions
 
         return new GatewayOptions
         {
+            DemoTokens = demo,
             Host = c.GetString("host"),
             Port = Range(c.GetInt("port"), 0, 65535, "port"),
             Backlog = Range(c.GetInt("backlog"), 1, 65535, "backlog"),
