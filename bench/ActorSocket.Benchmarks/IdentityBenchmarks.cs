@@ -59,6 +59,8 @@ public class PatternBenchmarks
 {
     private readonly PatternTrie<string> _trie = new();
     private readonly List<string> _found = [];
+    private readonly List<string> _all = [];
+    private readonly HashSet<string> _distinct = new(StringComparer.Ordinal);
     private string[] _topics = [];
     private int _next;
 
@@ -82,10 +84,31 @@ public class PatternBenchmarks
                 _ => "sensors:*." + city + ".hum",
             };
             _trie.Add(pattern, pattern);
+            _distinct.Add(pattern);
         }
 
+        _distinct.Add("sensors:>");
+
         _trie.Add("sensors:>", "sensors:>");
+        _all.AddRange(_distinct);
         _topics = [.. Enumerable.Range(0, 1024).Select(_ => "sensors:r" + random.Next(100) + ".c" + random.Next(1000) + (random.Next(2) == 0 ? ".temp" : ".hum"))];
+    }
+
+    /// <summary>The same answer found by asking every pattern in turn: what the trie saves.</summary>
+    [Benchmark(Baseline = true)]
+    public int ScanEach()
+    {
+        string topic = _topics[_next++ & 1023];
+        int found = 0;
+        foreach (string pattern in _all)
+        {
+            if (TopicPattern.Matches(pattern, topic))
+            {
+                found++;
+            }
+        }
+
+        return found;
     }
 
     /// <summary>The patterns one topic matches (at least <c>sensors:&gt;</c>).</summary>

@@ -91,4 +91,32 @@ public class LocalTopicBackendTests : TopicBackendContract
             Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Text.Encoding.UTF8.GetString(subscriber.ExpectMsg<TopicMessage>().Data.Span));
         }
     }
+
+    [Fact]
+    public void Distinct_patterns_past_the_nodes_maximum_are_refused_and_a_held_pattern_takes_more_subscribers()
+    {
+        IActorRef registry = Sys.ActorOf(TopicRegistry.Props(Settings with { MaxPatterns = 2 }, _metrics));
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+        registry.Tell(new Topic.Subscribe("w:a.*", first, "ok"));
+        registry.Tell(new Topic.Subscribe("w:b.*", first, "ok"));
+        ExpectMsg("ok");
+        ExpectMsg("ok");
+        registry.Tell(new Topic.Subscribe("w:c.*", first, "third"));
+        TopicRefused refused = ExpectMsg<TopicRefused>();
+        Assert.Equal(("third", "unavailable"), (refused.Ack, refused.Code));
+        registry.Tell(new Topic.Subscribe("w:a.*", second, "ok")); // not a new pattern: taken
+        ExpectMsg("ok");
+        Assert.Equal(3, _metrics.Subscriptions.Value);
+
+        // The refused pattern left nothing behind: once one is gone, it is taken.
+        registry.Tell(new Topic.Unsubscribe("w:b.*", first, "gone"));
+        ExpectMsg("gone");
+        registry.Tell(new Topic.Subscribe("w:c.*", first, "ok"));
+        ExpectMsg("ok");
+        registry.Tell(new Topic.Publish(TopicMessage.Create("w:c.x", "1"u8), "published"));
+        ExpectMsg("published"); // no topic actor: delivered by the registry to the pattern's subscriber
+        Assert.Equal("w:c.x", first.ExpectMsg<TopicMessage>().Topic);
+        Assert.Equal(0, TopicCount(registry));
+    }
 }
