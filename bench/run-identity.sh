@@ -91,7 +91,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.0f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 ratio() { # $1 / $2, medians of deliveries/s
   [ -n "${rates[$1]:-}" ] && [ -n "${rates[$2]:-}" ] || return 0
   printf '%-9s / %-9s %.2f (medians)\n' "$1" "$2" "$(echo "$(echo "${rates[$1]}" | median) / $(echo "${rates[$2]}" | median)" | bc -l)"
