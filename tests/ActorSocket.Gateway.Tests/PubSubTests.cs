@@ -35,7 +35,7 @@ public class PubSubTests
     }
 
     /// <summary>Polls a condition until it holds or the deadline passes (the AwaitAssert pattern).</summary>
-    private static async Task EventuallyAsync(Func<bool> condition, string what)
+    internal static async Task EventuallyAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (!condition())

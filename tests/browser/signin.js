@@ -34,6 +34,13 @@ const deadline = setTimeout(() => { console.error('timeout'); process.exit(1); }
       throw new Error('unexpected name: ' + await line.locator('.nick').textContent());
     }
 
+    // Who is in the room, live: both pages list both people, the signed-in one by its token's name.
+    for (const page of [alice, guest]) {
+      await page.locator('#people li', { hasText: 'alice' }).waitFor({ timeout: 15000 });
+      await page.locator('#people li', { hasText: 'guest' }).waitFor({ timeout: 15000 });
+    }
+    await guest.close();
+    await alice.locator('#people li', { hasText: 'guest' }).waitFor({ state: 'detached', timeout: 15000 });
     console.log('ok');
   } finally {
     await browser.close();

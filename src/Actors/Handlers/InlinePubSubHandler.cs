@@ -97,7 +97,17 @@ internal sealed class InlinePubSubHandler : InlineHandler
 
                 _subscribed.Add(request.Topic);
                 connection.BeginPending();
-                connection.Topics.Tell(new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true, Format: TopicFormat(connection), Since: request.Since, Origin: Origin), connection.Self);
+                connection.Topics.Tell(
+                    new Topic.Subscribe(request.Topic, connection.Self, ack with { Topic = request.Topic }, AcceptsBatches: true, Format: TopicFormat(connection), Since: request.Since, Origin: Origin)
+                    {
+                        // Where the namespace has presence, a subscribed connection is present: its id, user and info.
+                        Presence = space.Presence && !TopicPattern.IsPattern(request.Topic) ? new PresenceEntry(ClientId, _identity?.User ?? string.Empty, _identity?.InfoJson ?? default) : null,
+                    },
+                    connection.Self);
+                break;
+            case PubSubOp.Presence or PubSubOp.PresenceStats:
+                connection.BeginPending();
+                connection.Topics.Tell(new PresenceQuery(request.Topic, request.Op == PubSubOp.PresenceStats, request.HasId ? request.Id.ToArray() : null, ack), connection.Self);
                 break;
             case PubSubOp.History:
                 connection.BeginPending();
@@ -289,6 +299,11 @@ internal sealed class InlinePubSubHandler : InlineHandler
     /// </summary>
     internal static PubSubError? Refusal(in PubSubRequest request, NamespaceSettings space, ClientIdentity? identity)
     {
+        if (!space.Presence && request.Op is PubSubOp.Presence or PubSubOp.PresenceStats)
+        {
+            return new PubSubError(PubSubError.BadRequest, "topic " + request.Topic + " has no presence (its namespace's presence is off)", request.Id);
+        }
+
         if (!space.HasHistory && (request.Op == PubSubOp.History || request.Since is not null))
         {
             return new PubSubError(PubSubError.BadRequest, request.Op == PubSubOp.History ? "topic " + request.Topic + " keeps no history" : "since is only allowed on topics with history", request.Id);
@@ -326,6 +341,7 @@ internal sealed class InlinePubSubHandler : InlineHandler
             PubSubOp.Subscribe => (space.AllowSubscribe, "allow-subscribe", "subscribe to"),
             PubSubOp.Publish => (space.AllowPublish, "allow-publish", "publish on"),
             PubSubOp.History => (space.AllowHistory, "allow-history", "read the history of"),
+            PubSubOp.Presence or PubSubOp.PresenceStats => (space.AllowPresence, "allow-presence", "read the presence of"),
             _ => (Permission.Anyone, string.Empty, string.Empty),
         };
         if (rule == Permission.Anyone && space.PrivatePrefix.Length == 0 && !IsUserChannel(request.Topic))
@@ -339,7 +355,7 @@ internal sealed class InlinePubSubHandler : InlineHandler
             return new PubSubError(PubSubError.Forbidden, "nobody may " + what + " topics of " + name + " (" + key + " = nobody)", request.Id);
         }
 
-        bool reads = request.Op is PubSubOp.Subscribe or PubSubOp.History;
+        bool reads = request.Op is PubSubOp.Subscribe or PubSubOp.History or PubSubOp.Presence or PubSubOp.PresenceStats;
         if (reads && UserOf(request.Topic) is { } owner)
         {
             // A user's own channel, ns:#user: that user's connections only.
@@ -465,6 +481,13 @@ internal sealed class InlinePubSubHandler : InlineHandler
                 connection.SendText(EncodeHistory(read, asked.Since, _settings.MaxHistoryReplyBytes, asked.Id));
                 connection.EndPending();
                 return true;
+        }
+
+        if (message is PresenceAnswer { Ack: Acked } answer)
+        {
+            connection.SendText(answer.Frame);
+            connection.EndPending();
+            return true;
         }
 
         if (message is UserVerdict verdict)

@@ -51,6 +51,9 @@ internal sealed class ServerMetrics
         PermissionRefusals = factory.CreateCounter("actorsocket_permission_refusals_total", "Requests refused by a namespace's permissions, a private topic or a user channel, by answer (forbidden, unauthorized).", "code");
         RateLimited = factory.CreateCounter("actorsocket_rate_limited_total", "Requests answered rate_limited.");
         RateLimitCloses = factory.CreateCounter("actorsocket_rate_limit_closes_total", "Connections closed with 1008 rate limit after spending their error budget.");
+        PresentClients = factory.CreateGauge("actorsocket_present_clients", "Clients present on topics of namespaces with presence, on this node.");
+        PresenceFrames = factory.CreateCounter("actorsocket_presence_frames_total", "join, leave and presence-diff frames sent to subscribers.");
+        PresenceCoalesced = factory.CreateCounter("actorsocket_presence_coalesced_total", "Presence changes that waited for a coalescing window and went out in a presence-diff.");
         UserLimitUnanswered = factory.CreateCounter("actorsocket_user_limit_unanswered_total", "Per-user rate limit checks let through because the user's group did not answer in time (its node went, its shard moved).");
         UserLimitUntracked = factory.CreateCounter("actorsocket_user_limit_untracked_total", "Publishes let through because a group of users already tracked its maximum of users.");
         RefusedConnections = factory.CreateCounter("actorsocket_connections_refused_total", "Connections answered and closed at accept, before any work for them, by reason (capacity, per-address, rate).", "reason");
@@ -85,6 +88,15 @@ internal sealed class ServerMetrics
 
     /// <summary>Connections closed for exhausting their rate-limit error budget.</summary>
     public Counter RateLimitCloses { get; }
+
+    /// <summary>Clients present on topics with presence.</summary>
+    public Gauge PresentClients { get; }
+
+    /// <summary>Presence frames sent.</summary>
+    public Counter PresenceFrames { get; }
+
+    /// <summary>Presence changes coalesced into a diff.</summary>
+    public Counter PresenceCoalesced { get; }
 
     /// <summary>Per-user limit checks let through unanswered.</summary>
     public Counter UserLimitUnanswered { get; }

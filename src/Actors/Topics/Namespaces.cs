@@ -56,6 +56,15 @@ internal sealed record NamespaceSettings
     /// <summary>Whether subscribers receive join and leave events.</summary>
     public bool JoinLeave { get; init; }
 
+    /// <summary>How long a connection that ended stays present: a client back within it neither leaves nor joins.</summary>
+    public TimeSpan PresenceLeaveGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Present clients a <c>presence</c> answer lists at most; past it, the counts only.</summary>
+    public int PresenceMaxClients { get; init; } = 1000;
+
+    /// <summary>Changes that follow one within this window go out together, as one <c>presence-diff</c> per subscriber.</summary>
+    public TimeSpan PresenceWindow { get; init; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Whether subscriptions may use <c>*</c> and <c>&gt;</c> patterns.</summary>
     public bool Wildcards { get; init; }
 

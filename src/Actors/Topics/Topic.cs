@@ -48,7 +48,11 @@ public static class Topic
     /// <c>"echo": false</c> from the same connection) is not delivered to it.
     /// </param>
     /// <remarks>On a topic with history the acknowledgement arrives wrapped in a <see cref="Subscribed"/>, before any message.</remarks>
-    public sealed record Subscribe(string Name, IActorRef Subscriber, object? Ack = null, bool AcceptsBatches = false, TopicFrameFormat? Format = null, PubSubPosition? Since = null, long Origin = 0) : ICommand;
+    public sealed record Subscribe(string Name, IActorRef Subscriber, object? Ack = null, bool AcceptsBatches = false, TopicFrameFormat? Format = null, PubSubPosition? Since = null, long Origin = 0) : ICommand
+    {
+        /// <summary>Who the subscriber is, where the namespace has presence (a <c>/pubsub</c> connection); null: not present.</summary>
+        internal PresenceEntry? Presence { get; init; }
+    }
 
     /// <summary>
     /// The acknowledgement of a subscribe to a topic with history: the stream's position when the
@@ -105,3 +109,15 @@ public sealed record TopicRefused(object? Ack, string Code, string Message);
 /// </summary>
 /// <param name="Messages">The messages, each the same object every subscriber receives.</param>
 public sealed record TopicMessages(IReadOnlyList<TopicMessage> Messages);
+
+/// <summary>Asks a topic for its presence (or only its counts), answered with <see cref="PresenceAnswer"/>.</summary>
+/// <param name="Name">The topic.</param>
+/// <param name="Stats">True: the counts only (<c>presence-stats</c>).</param>
+/// <param name="Id">The request's raw id JSON, for the answer; empty when none.</param>
+/// <param name="Ack">Carried back in the answer.</param>
+internal sealed record PresenceQuery(string Name, bool Stats, byte[]? Id, object? Ack) : Topic.ICommand;
+
+/// <summary>The answer to a <see cref="PresenceQuery"/>: the frame for the client, encoded by the topic.</summary>
+/// <param name="Ack">The query's acknowledgement.</param>
+/// <param name="Frame">The <c>presence</c> or <c>presence-stats</c> answer as UTF-8 JSON.</param>
+internal sealed record PresenceAnswer(object? Ack, byte[] Frame);

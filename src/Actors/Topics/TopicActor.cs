@@ -31,6 +31,8 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     private int _patternVersion = -1;
 
     private readonly ITopicReach _reach;
+    private readonly TopicPresence? _presence;
+    private IActorRef[] _connections = [];
     private readonly ITopicStream? _stream;
 
     // Null: a subscriber that falls behind is closed (version 1). Else whether only the newest
@@ -50,6 +52,9 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         _reach = _stream is null ? scope.ReachFor(this, Context, name) : LocalReach.Instance;
         _patterns = PatternDirectory.For(Context.System);
         _audience = new TopicAudience(name, _keepsLatest, []);
+        _presence = space is { Presence: true } ? new TopicPresence(name, space, metrics) : null;
+        _presenceWindow = space?.PresenceWindow ?? _presenceWindow;
+        _presenceGrace = space?.PresenceLeaveGrace ?? TimeSpan.Zero;
     }
 
     /// <summary>The topic.</summary>
@@ -67,7 +72,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         Akka.Actor.Props.Create(() => new TopicActor(name, idleTimeout, metrics, scope, space, budget));
 
     /// <summary>Nothing to keep this topic for: no subscriber here, and nothing its stream holds.</summary>
-    private bool IsIdle => _subscribers.Count == 0 && _stream?.KeepsTopic != true;
+    private bool IsIdle => _subscribers.Count == 0 && _stream?.KeepsTopic != true && _presence?.HasLeaving != true;
 
     /// <summary>The scheduler's clock (virtual in tests).</summary>
     internal DateTimeOffset Now => Context.System.Scheduler.Now;
@@ -89,10 +94,27 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         public static readonly IdleTick Instance = new();
     }
 
+    private sealed class PresenceWindowTick
+    {
+        public static readonly PresenceWindowTick Instance = new();
+    }
+
+    private sealed class PresenceGraceTick
+    {
+        public static readonly PresenceGraceTick Instance = new();
+    }
+
+    private readonly TimeSpan _presenceWindow = TimeSpan.FromMilliseconds(200);
+    private readonly TimeSpan _presenceGrace;
+
+    /// <summary>A presence change went out at once: the coalescing window opens for those that follow.</summary>
+    private void PresenceSent() => Timers.StartSingleTimer(nameof(PresenceWindowTick), PresenceWindowTick.Instance, _presenceWindow);
+
     protected override void PreStart() => StartIdleTimer();
 
     protected override void PostStop()
     {
+        _presence?.Stopped();
         _stream?.Stopped();
         _metrics.Subscriptions.Dec(_subscribers.Count);
         _reach.Stopped(); // a pending batch goes to the cluster: nothing published is left behind
@@ -128,14 +150,44 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                 break;
             case Topic.Unsubscribe unsubscribe:
                 _stream?.Left(unsubscribe.Subscriber);
-                Remove(unsubscribe.Subscriber);
+                Remove(unsubscribe.Subscriber, ended: false);
                 Ack(unsubscribe.Ack);
                 break;
             case Terminated terminated when !_subscribers.ContainsKey(terminated.ActorRef) && _stream?.Handle(message) == true:
                 break; // the stream's owner
             case Terminated terminated:
                 _stream?.Left(terminated.ActorRef);
-                Remove(terminated.ActorRef);
+                Remove(terminated.ActorRef, ended: true);
+                break;
+            case PresenceQuery query:
+                TopicPresence presence = _presence ?? new TopicPresence(_name, new NamespaceSettings(), _metrics);
+                Sender.Tell(new PresenceAnswer(query.Ack, query.Stats ? presence.EncodeStats(query.Id) : presence.EncodePresence(query.Id)));
+                break;
+            case PresenceWindowTick:
+                if (_presence?.Flush(_connections) == true)
+                {
+                    Timers.StartSingleTimer(nameof(PresenceWindowTick), PresenceWindowTick.Instance, _presenceWindow);
+                }
+
+                break;
+            case PresenceGraceTick:
+                if (_presence is not null)
+                {
+                    if (_presence.Expire(Now, _connections, out DateTimeOffset? next))
+                    {
+                        PresenceSent();
+                    }
+
+                    if (next is { } at)
+                    {
+                        Timers.StartSingleTimer(nameof(PresenceGraceTick), PresenceGraceTick.Instance, at - Now);
+                    }
+                    else if (IsIdle)
+                    {
+                        StartIdleTimer();
+                    }
+                }
+
                 break;
             case IdleTick:
                 if (IsIdle)
@@ -257,6 +309,10 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
             Context.Watch(subscribe.Subscriber);
             _metrics.Subscriptions.Inc();
             Changed();
+            if (_presence is not null && subscribe.Presence is { } entry && _presence.Join(subscribe.Subscriber, entry, _connections))
+            {
+                PresenceSent();
+            }
         }
     }
 
@@ -278,19 +334,32 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         }
     }
 
-    private void Remove(IActorRef subscriber)
+    /// <summary>Removes a subscriber: it unsubscribed, or (<paramref name="ended"/>) its connection ended, when its presence lasts for the grace.</summary>
+    private void Remove(IActorRef subscriber, bool ended)
     {
         if (_subscribers.Remove(subscriber))
         {
             Context.Unwatch(subscriber);
             _metrics.Subscriptions.Dec();
             Changed();
+            if (_presence is not null)
+            {
+                if (_presence.Leave(subscriber, ended ? Now : null, _connections))
+                {
+                    PresenceSent();
+                }
+                else if (ended && !Timers.IsTimerActive(nameof(PresenceGraceTick)) && _presence.HasLeaving)
+                {
+                    Timers.StartSingleTimer(nameof(PresenceGraceTick), PresenceGraceTick.Instance, _presenceGrace);
+                }
+            }
         }
     }
 
     private void Changed()
     {
         _audience = new TopicAudience(_name, _keepsLatest, _subscribers);
+        _connections = _presence is null ? [] : [.. _subscribers.Where(pair => pair.Value.Format is not null).Select(pair => pair.Key)];
         _patternVersion = -1; // who of the wildcard subscribers is subscribed by name too may have changed
         if (IsIdle)
         {

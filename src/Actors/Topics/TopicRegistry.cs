@@ -183,6 +183,11 @@ internal sealed class TopicRegistry : UntypedActor, IWithTimers
             case PatternBatch batch:
                 DeliverToPatterns(batch.Name, batch.Messages);
                 break;
+            case PresenceQuery query:
+                // No topic actor here: nobody present on this node.
+                var nobody = new TopicPresence(query.Name, _settings.Namespaces.For(query.Name), _metrics);
+                sender.Tell(new PresenceAnswer(query.Ack, query.Stats ? nobody.EncodeStats(query.Id) : nobody.EncodePresence(query.Id)));
+                break;
             case Topic.Publish publish:
                 // No subscriber by name here; wildcard subscribers perhaps.
                 if (!_patterns.IsEmpty)

@@ -48,6 +48,9 @@ internal static class NamespaceOptions
             HistoryDurable = space.GetBoolean("history.durable", false),
             Presence = space.GetBoolean("presence", false),
             JoinLeave = space.GetBoolean("join-leave", false),
+            PresenceLeaveGrace = Between(space.GetTimeSpan("presence-leave-grace", TimeSpan.FromSeconds(5)), TimeSpan.Zero, TimeSpan.FromMinutes(5), path + ".presence-leave-grace"),
+            PresenceMaxClients = Range(space.GetInt("presence-max-clients", 1000), 0, 1_000_000, path + ".presence-max-clients"),
+            PresenceWindow = Between(space.GetTimeSpan("presence-window", TimeSpan.FromMilliseconds(200)), TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(5), path + ".presence-window"),
             Wildcards = space.GetBoolean("wildcards", false),
             AllowSubscribe = Choice(space.GetString("allow-subscribe", "anyone"), path + ".allow-subscribe", Permissions),
             AllowPublish = Choice(space.GetString("allow-publish", "anyone"), path + ".allow-publish", Permissions),
@@ -85,6 +88,9 @@ internal static class NamespaceOptions
             : throw new ConfigurationException($"actorsocket.{key} = {value}: expected one of {string.Join(", ", choices.Keys)}.");
 
     private static int Range(int value, int min, int max, string key) =>
+        value >= min && value <= max ? value : throw new ConfigurationException($"actorsocket.{key} = {value} is outside {min}..{max}.");
+
+    private static TimeSpan Between(TimeSpan value, TimeSpan min, TimeSpan max, string key) =>
         value >= min && value <= max ? value : throw new ConfigurationException($"actorsocket.{key} = {value} is outside {min}..{max}.");
 
     private static TimeSpan Positive(TimeSpan value, string key) =>

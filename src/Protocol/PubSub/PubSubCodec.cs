@@ -162,6 +162,12 @@ public static class PubSubCodec
             case "refresh":
                 kind = PubSubOp.Refresh;
                 break;
+            case "presence":
+                kind = PubSubOp.Presence;
+                break;
+            case "presence-stats":
+                kind = PubSubOp.PresenceStats;
+                break;
             case null:
                 error = new PubSubError(PubSubError.BadRequest, "op must be a string", id);
                 return false;

@@ -20,4 +20,10 @@ public enum PubSubOp
 
     /// <summary><c>{"op":"refresh","token":...}</c>: a new token for the same user, before the current one expires.</summary>
     Refresh,
+
+    /// <summary><c>{"op":"presence","topic":...}</c>: who is present on a topic (client, user, info of each).</summary>
+    Presence,
+
+    /// <summary><c>{"op":"presence-stats","topic":...}</c>: how many clients and distinct users are present.</summary>
+    PresenceStats,
 }

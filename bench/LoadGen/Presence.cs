@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace LoadGen;
+
+/// <summary>
+/// Presence at scale: a watcher subscribes to a topic of a namespace with presence and join/leave,
+/// then --subs clients subscribe at once. Measures the time until the watcher has seen every join
+/// (after the last client's acknowledgement, too), the frames that took, the server's memory per
+/// present client, and then presence-stats and presence questions per second (one client, one
+/// question at a time, for --seconds each). The clients read everything they are sent.
+/// </summary>
+public static class Presence
+{
+    public static async Task<int> RunAsync(Uri url, Options o)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(300));
+        using var watcher = new ClientWebSocket();
+        await watcher.ConnectAsync(url, deadline.Token);
+        await SendAsync(watcher, "{\"op\":\"subscribe\",\"topic\":\"" + o.Topic + "\",\"id\":0}", deadline.Token);
+        JsonElement ack = await ReceiveAsync(watcher, deadline.Token);
+        if (ack.GetProperty("op").GetString() != "ack")
+        {
+            throw new InvalidOperationException("subscribe refused: " + ack);
+        }
+
+        int pid = o.ServerPids.Count > 0 ? o.ServerPids[0] : 0;
+        long rssBefore = pid > 0 ? Usage.RssKiB(pid) : 0;
+        var usage = new Usage(o.ServerPids);
+        byte[] subscribe = Client.EncodeFrame(Encoding.UTF8.GetBytes("{\"op\":\"subscribe\",\"topic\":\"" + o.Topic + "\",\"id\":1}"), out _);
+        var clock = Stopwatch.StartNew();
+        long lastAck = 0;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+        var acked = new CountdownEvent(o.Subs);
+
+        // The clients: connect, subscribe, note the acknowledgement's time, then read until the end.
+        var clients = Enumerable.Range(0, o.Subs).Select(_ => Task.Run(async () =>
+        {
+            Client? client = null;
+            try
+            {
+                client = await Client.ConnectAsync(url, null, 256 * 1024, deadline.Token);
+                await client.SendAsync(subscribe, deadline.Token);
+                bool first = true;
+                await client.ReceiveLoopAsync(
+                    payload =>
+                    {
+                        if (first && payload.StartsWith("{\"op\":\"ack\""u8))
+                        {
+                            first = false;
+                            long now = clock.ElapsedTicks;
+                            long seen;
+                            while ((seen = Interlocked.Read(ref lastAck)) < now && Interlocked.CompareExchange(ref lastAck, now, seen) != seen)
+                            {
+                            }
+
+                            acked.Signal();
+                        }
+                    },
+                    stop.Token);
+            }
+            catch (Exception error) when (error is System.Net.Sockets.SocketException or OperationCanceledException or IOException)
+            {
+            }
+            finally
+            {
+                client?.Dispose();
+            }
+        })).ToList();
+
+        // The watcher counts the joins it is told of, and the frames they took.
+        int joins = 0, frames = 0;
+        while (joins < o.Subs)
+        {
+            JsonElement frame = await ReceiveAsync(watcher, deadline.Token);
+            string? op = frame.GetProperty("op").GetString();
+            frames++;
+            joins += op switch
+            {
+                "join" => 1,
+                "presence-diff" => frame.GetProperty("joins").GetArrayLength(),
+                _ => 0,
+            };
+        }
+
+        double complete = clock.Elapsed.TotalMilliseconds;
+        acked.Wait(deadline.Token);
+        double lastAckMs = Interlocked.Read(ref lastAck) * 1000.0 / Stopwatch.Frequency;
+        string cpu = usage.Report();
+        long rssAfter = pid > 0 ? Usage.RssKiB(pid) : 0;
+
+        // Questions, one at a time.
+        double statsPerSecond = await AskAsync(watcher, "{\"op\":\"presence-stats\",\"topic\":\"" + o.Topic + "\",\"id\":2}", o.Seconds, deadline.Token);
+        double listsPerSecond = await AskAsync(watcher, "{\"op\":\"presence\",\"topic\":\"" + o.Topic + "\",\"id\":3}", o.Seconds, deadline.Token);
+
+        stop.Cancel();
+        await Task.WhenAll(clients);
+        long naive = (long)o.Subs * (o.Subs - 1) / 2;
+        Console.WriteLine(string.Join(' ',
+            "RESULT mode=presence",
+            $"clients={o.Subs} topic={o.Topic}",
+            Usage.F("complete_ms", complete),
+            Usage.F("after_last_ack_ms", complete - lastAckMs),
+            $"watcher_frames={frames} naive_frames={naive + o.Subs}",
+            Usage.F("rss_kib_per_client", pid > 0 ? (rssAfter - rssBefore) / (double)o.Subs : 0),
+            Usage.F("stats_per_s", statsPerSecond),
+            Usage.F("lists_per_s", listsPerSecond),
+            cpu));
+        return 0;
+    }
+
+    private static async Task<double> AskAsync(ClientWebSocket client, string question, double seconds, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        int answered = 0;
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            await SendAsync(client, question, cancellation);
+            JsonElement answer;
+            do
+            {
+                answer = await ReceiveAsync(client, cancellation); // presence frames may come between
+            }
+            while (answer.GetProperty("op").GetString() is not ("presence" or "presence-stats" or "error"));
+
+            answered++;
+        }
+
+        return answered / clock.Elapsed.TotalSeconds;
+    }
+
+    private static Task SendAsync(ClientWebSocket client, string json, CancellationToken cancellation) =>
+        client.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, cancellation);
+
+    private static async Task<JsonElement> ReceiveAsync(ClientWebSocket client, CancellationToken cancellation)
+    {
+        byte[] buffer = new byte[64 * 1024];
+        int count = 0;
+        while (true)
+        {
+            ValueWebSocketReceiveResult result = await client.ReceiveAsync(buffer.AsMemory(count), cancellation);
+            count += result.Count;
+            if (result.EndOfMessage)
+            {
+                return JsonDocument.Parse(buffer.AsMemory(0, count)).RootElement.Clone();
+            }
+
+            if (count == buffer.Length)
+            {
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+        }
+    }
+}
