@@ -4,7 +4,7 @@
 # Prints the time until the watcher has seen every join (and how long after the last client's
 # acknowledgement), the frames that took against the naive count (every join to every earlier
 # subscriber), the frames and coalesced changes the server counted, the server's memory per present
-# client against the same clients on a topic without presence, and presence-stats and presence
+# client (connection included), and presence-stats and presence
 # (the full list) questions per second on the full topic. One fresh server per case; loopback only;
 # bounded (about 2 minutes).
 set -euo pipefail
@@ -41,31 +41,4 @@ printf 'frames to the watcher: %s (naive: %s); the server sent %s presence frame
 printf 'questions on %s present clients: presence-stats %s/s, presence (full list) %s/s\n' "$SUBS" "$(echo "$r" | metric stats_per_s)" "$(echo "$r" | metric lists_per_s)"
 with=$(echo "$r" | metric rss_kib_per_client)
 
-# The same clients on a topic without presence: what a subscription costs without it. (The watcher
-# never sees a join there, so the clients are counted by the server's subscriptions instead.)
-start
-/usr/bin/python3 - "$BASE" "$SUBS" "${pids[0]}" <<'PY'
-import asyncio, resource, sys, websockets
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-port, subs, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-def rss():
-    for line in open("/proc/%s/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-async def main():
-    before = rss()
-    sockets = []
-    for start in range(0, subs, 500):
-        batch = await asyncio.gather(*[websockets.connect("ws://127.0.0.1:%d/pubsub" % port) for _ in range(start, min(subs, start + 500))])
-        for ws in batch:
-            await ws.send('{"op":"subscribe","topic":"plain:room","id":1}')
-        for ws in batch:
-            await asyncio.wait_for(ws.recv(), 60)
-        sockets += batch
-    print("without_presence_rss_kib_per_client=%.2f" % ((rss() - before) / subs))
-    await asyncio.gather(*[ws.close() for ws in sockets])
-asyncio.run(main())
-PY
-stop_all
-printf 'server memory per subscribed client: %s KiB with presence (join-leave on)\n' "$with"
+printf 'server memory per present client, connection included: %s KiB (what an entry alone costs: bench/run-micro.sh --filter "*Presence*")\n' "$with"

@@ -17,6 +17,7 @@ internal sealed class InlinePubSubHandler : InlineHandler
     private readonly long _connectionId;
     private HashSet<string>? _subscribed;
     private ClientIdentity? _identity;
+    private string? _clientId; // made once: every presence entry of the connection shares it
 
     // Rate limits: token buckets, used only where a limit is configured.
     private TokenBucket _requests;
@@ -44,7 +45,7 @@ internal sealed class InlinePubSubHandler : InlineHandler
     }
 
     /// <summary>The connection's id in the cluster: the node's tag and the connection's number.</summary>
-    private string ClientId => _settings.NodeNumber.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + "-" + _connectionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private string ClientId => _clientId ??= _settings.NodeNumber.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + "-" + _connectionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The connection's origin tag, unique in the cluster: the node's number and the connection's.

@@ -31,6 +31,10 @@ internal sealed class TopicPresence
     private readonly ServerMetrics _metrics;
     private readonly Dictionary<IActorRef, Present> _present = [];
     private readonly Dictionary<string, int> _users = new(StringComparer.Ordinal);
+
+    // Connections that ended and are present for their grace, by user (oldest first); anonymous ones are not indexed.
+    private readonly Dictionary<string, Queue<IActorRef>> _leavingByUser = new(StringComparer.Ordinal);
+    private int _leaving;
     private readonly List<Change> _window = [];
     private long _sequence;
 
@@ -45,7 +49,7 @@ internal sealed class TopicPresence
     public bool WindowOpen { get; private set; }
 
     /// <summary>Whether a connection that ended is still present (its grace runs): the topic must not stop.</summary>
-    public bool HasLeaving => _present.Values.Any(present => present.LeavingAt is not null);
+    public bool HasLeaving => _leaving > 0;
 
     /// <summary>Present clients.</summary>
     public int Count => _present.Count;
@@ -61,16 +65,19 @@ internal sealed class TopicPresence
             return false;
         }
 
-        // The same user back within the grace: takes the leaving entry's place, silently.
-        if (entry.User.Length > 0)
+        // The same user back within the grace: takes the place of the oldest leaving entry, silently.
+        if (entry.User.Length > 0 && _leaving > 0 && _leavingByUser.TryGetValue(entry.User, out Queue<IActorRef>? waiting))
         {
-            KeyValuePair<IActorRef, Present> leaving = _present.Where(pair => pair.Value.LeavingAt is not null && pair.Value.Entry.User == entry.User).OrderBy(pair => pair.Value.LeavingAt).FirstOrDefault();
-            if (leaving.Key is not null)
+            IActorRef replaced = waiting.Dequeue();
+            if (waiting.Count == 0)
             {
-                _present.Remove(leaving.Key);
-                _present[subscriber] = new Present(entry, ++_sequence);
-                return false;
+                _leavingByUser.Remove(entry.User);
             }
+
+            _leaving--;
+            _present.Remove(replaced);
+            _present[subscriber] = new Present(entry, ++_sequence);
+            return false;
         }
 
         bool first = entry.User.Length > 0 && CountUser(entry.User, +1) == 1;
@@ -93,6 +100,17 @@ internal sealed class TopicPresence
         if (now is { } at && _space.PresenceLeaveGrace > TimeSpan.Zero)
         {
             present.LeavingAt = at + _space.PresenceLeaveGrace;
+            _leaving++;
+            if (present.Entry.User.Length > 0)
+            {
+                if (!_leavingByUser.TryGetValue(present.Entry.User, out Queue<IActorRef>? queue))
+                {
+                    _leavingByUser[present.Entry.User] = queue = new Queue<IActorRef>(1);
+                }
+
+                queue.Enqueue(subscriber);
+            }
+
             return false;
         }
 
@@ -198,6 +216,20 @@ internal sealed class TopicPresence
     private bool Gone(IActorRef subscriber, Present present, IEnumerable<IActorRef> connections)
     {
         _present.Remove(subscriber);
+        if (present.LeavingAt is not null)
+        {
+            // Its grace is over (leavers leave in the order they ended: it is its user's oldest).
+            _leaving--;
+            if (present.Entry.User.Length > 0 && _leavingByUser.TryGetValue(present.Entry.User, out Queue<IActorRef>? queue))
+            {
+                queue.Dequeue();
+                if (queue.Count == 0)
+                {
+                    _leavingByUser.Remove(present.Entry.User);
+                }
+            }
+        }
+
         _metrics.PresentClients.Dec();
         bool last = present.Entry.User.Length > 0 && CountUser(present.Entry.User, -1) == 0;
         return Add(new Change(++_sequence, present.Entry, Join: false, last), connections);
