@@ -24,6 +24,9 @@ internal sealed class TopicPresence
     /// <summary>Newcomers of one window that get the changes after their own join (encoded for each); past them, the window's whole diff.</summary>
     internal const int MaxSuffixes = 100;
 
+    /// <summary>Most bytes of entries one <c>presence</c> answer lists (512 KiB: well inside a connection's outbound buffer); past it, the counts only.</summary>
+    internal const int MaxListBytes = 512 * 1024;
+
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
     private readonly string _topic;
@@ -166,11 +169,13 @@ internal sealed class TopicPresence
             writer.WriteString("op"u8, "presence"u8);
             WriteId(writer, id);
             writer.WriteString("topic"u8, _topic);
-            if (_present.Count > _space.PresenceMaxClients)
+            if (_present.Count > _space.PresenceMaxClients || ListBytes() > MaxListBytes)
             {
                 writer.WriteNumber("count"u8, _present.Count);
                 writer.WriteNumber("users"u8, Users);
-                writer.WriteString("message"u8, "more than " + _space.PresenceMaxClients + " clients are present (presence-max-clients): the counts only");
+                writer.WriteString("message"u8, _present.Count > _space.PresenceMaxClients
+                    ? "more than " + _space.PresenceMaxClients + " clients are present (presence-max-clients): the counts only"
+                    : "the list would be larger than " + (MaxListBytes / 1024) + " KiB: the counts only");
             }
             else
             {
@@ -205,6 +210,18 @@ internal sealed class TopicPresence
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>About the bytes the list of entries takes (their strings and info), without encoding it.</summary>
+    private long ListBytes()
+    {
+        long bytes = 0;
+        foreach (Present present in _present.Values)
+        {
+            bytes += 40 + present.Entry.Client.Length + (present.Entry.User.Length * 3) + present.Entry.Info.Length;
+        }
+
+        return bytes;
     }
 
     /// <summary>Distinct users present (anonymous connections are not users).</summary>

@@ -119,4 +119,77 @@ public class LocalTopicBackendTests : TopicBackendContract
         Assert.Equal("w:c.x", first.ExpectMsg<TopicMessage>().Topic);
         Assert.Equal(0, TopicCount(registry));
     }
+
+    private static readonly NamespaceTable PresenceNamespaces = new(
+        new NamespaceSettings(),
+        [new NamespaceSettings { Name = "p", Presence = true, JoinLeave = true, PresenceLeaveGrace = TimeSpan.FromSeconds(5), PresenceWindow = TimeSpan.FromMilliseconds(200) }]);
+
+    private static System.Text.Json.JsonElement Frame(Akka.TestKit.TestProbe probe) =>
+        System.Text.Json.JsonDocument.Parse(probe.ExpectMsg<ActorSocket.Actors.Handlers.Connection.SendText>().Utf8).RootElement.Clone();
+
+    private static string[] Clients(System.Text.Json.JsonElement frame, string list) =>
+        [.. frame.GetProperty(list).EnumerateArray().Select(entry => entry.GetProperty("client").GetString()!)];
+
+    [Fact]
+    public void Presence_changes_go_out_at_once_then_coalesced_per_window_and_a_reconnect_within_the_grace_is_silent()
+    {
+        IActorRef registry = Sys.ActorOf(TopicRegistry.Props(Settings with { Namespaces = PresenceNamespaces }, _metrics));
+        var probes = Enumerable.Range(0, 6).Select(_ => CreateTestProbe()).ToArray();
+        void Join(int i, string user)
+        {
+            registry.Tell(new Topic.Subscribe("p:room", probes[i], "ok", Format: TopicFrameFormat.PubSub) { Presence = new PresenceEntry("c" + i, user, default) });
+            ExpectMsg("ok");
+        }
+
+        Join(0, "ann"); // its join went to nobody, and opened a window
+        Scheduler.Advance(TimeSpan.FromMilliseconds(200)); // which closes, empty
+        Join(1, "bob");
+        var first = Frame(probes[0]); // at once: the window was closed
+        Assert.Equal(("join", "c1", true), (first.GetProperty("op").GetString(), first.GetProperty("client").GetString(), first.GetProperty("first").GetBoolean()));
+        probes[1].ExpectNoMsg(TimeSpan.FromMilliseconds(50)); // never its own join
+
+        // Within the window: held, then one diff; a newcomer gets only what came after it.
+        Join(2, "carol");
+        Join(3, "dave");
+        probes[0].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        Scheduler.Advance(TimeSpan.FromMilliseconds(200));
+        var diff = Frame(probes[0]);
+        Assert.Equal("presence-diff", diff.GetProperty("op").GetString());
+        Assert.Equal(["c2", "c3"], Clients(diff, "joins"));
+        Assert.Equal(new[] { "c2", "c3" }, Clients(Frame(probes[1]), "joins"));
+        var after = Frame(probes[2]);
+        Assert.Equal(("join", "c3"), (after.GetProperty("op").GetString(), after.GetProperty("client").GetString()));
+        probes[3].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        Scheduler.Advance(TimeSpan.FromMilliseconds(200)); // an empty window closes
+
+        // dave's connection ends; dave is back within the grace: nobody hears of it.
+        Watch(probes[3]);
+        probes[3].Tell(PoisonPill.Instance);
+        ExpectTerminated(probes[3]);
+        AwaitAssert(() => Assert.Equal(3, _metrics.Subscriptions.Value));
+        Scheduler.Advance(TimeSpan.FromSeconds(4));
+        Join(4, "dave");
+        Scheduler.Advance(TimeSpan.FromSeconds(2));
+        registry.Tell(new PresenceQuery("p:room", Stats: true, null, "stats"));
+        var stats = System.Text.Json.JsonDocument.Parse(ExpectMsg<PresenceAnswer>().Frame).RootElement;
+        Assert.Equal((4, 4), (stats.GetProperty("clients").GetInt32(), stats.GetProperty("users").GetInt32()));
+        probes[0].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+
+        // carol's connection ends for good: present for the grace, then her last leave.
+        Watch(probes[2]);
+        probes[2].Tell(PoisonPill.Instance);
+        ExpectTerminated(probes[2]);
+        AwaitAssert(() => Assert.Equal(3, _metrics.Subscriptions.Value));
+        Scheduler.Advance(TimeSpan.FromSeconds(4.9));
+        probes[0].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        AwaitAssert(
+            () =>
+            {
+                Scheduler.Advance(TimeSpan.FromMilliseconds(100));
+                var leave = Frame(probes[0]);
+                Assert.Equal(("leave", "c2", true), (leave.GetProperty("op").GetString(), leave.GetProperty("client").GetString(), leave.GetProperty("last").GetBoolean()));
+            },
+            TimeSpan.FromSeconds(5),
+            TimeSpan.FromMilliseconds(20));
+    }
 }
