@@ -118,6 +118,26 @@ public sealed class DurableHistoryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_wildcard_subscriber_gets_each_message_of_durable_topics_once_with_the_offsets_the_store_gave()
+    {
+        await using DaemonProcess daemon = await DaemonProcess.StartAsync(Settings("actorsocket.pubsub.namespaces.d.wildcards = on"));
+        using ClientWebSocket watcher = await ConnectAsync(daemon.Url);
+        using ClientWebSocket byName = await ConnectAsync(daemon.Url);
+        using ClientWebSocket publisher = await ConnectAsync(daemon.Url);
+        Assert.Equal("ack", (await RequestAsync(watcher, """{"op":"subscribe","topic":"d:feed.>","id":1}""")).GetProperty("op").GetString());
+        Assert.Equal(0, (await RequestAsync(byName, """{"op":"subscribe","topic":"d:feed.a","id":1}""")).GetProperty("offset").GetInt64());
+
+        // Written by the topic's owner first, then to the pattern's subscriber and the topic's, each once.
+        await PublishAcknowledgedAsync(publisher, "d:other", 1, 5);
+        await PublishAcknowledgedAsync(publisher, "d:feed.a", 1, 20);
+        List<(long Offset, long Data)> expected = [.. Enumerable.Range(1, 20).Select(n => ((long)n, (long)n))];
+        Assert.Equal(expected, await ReadMessagesAsync(watcher, 20));
+        Assert.Equal(expected, await ReadMessagesAsync(byName, 20));
+        await PublishAcknowledgedAsync(publisher, "d:feed.a", 21, 1);
+        Assert.Equal([(21L, 21L)], await ReadMessagesAsync(watcher, 1)); // nothing of d:other, no second copy
+    }
+
+    [Fact]
     public async Task A_store_that_cannot_be_opened_answers_durable_publishes_unavailable_keeps_every_other_topic_and_recovers_when_it_can()
     {
         // The data directory lies under a regular file: it cannot be created.
