@@ -237,4 +237,95 @@ public sealed class ClusterChannelTests
             await Task.WhenAll(nodes.Select(node => node.DisposeAsync().AsTask()));
         }
     }
+
+    [Fact]
+    public async Task Presence_spans_the_three_daemons_and_a_killed_nodes_clients_leave_when_the_cluster_removes_it()
+    {
+        ClusterNode[] nodes = await ClusterNode.StartThreeAsync(QuickDowning);
+        var clients = new List<ClientWebSocket>();
+        try
+        {
+            ClientWebSocket[] present = await Task.WhenAll(nodes.Select(ConnectAsync));
+            clients.AddRange(present);
+            var ids = new List<string>();
+            foreach (ClientWebSocket client in present)
+            {
+                ids.Add((await RequestAsync(client, """{"op":"connect","id":0}""")).GetProperty("client").GetString()!);
+            }
+
+            // room (the embedded defaults) has presence and join/leave. Node 1's client is there first.
+            Assert.Equal("ack", (await RequestAsync(present[0], """{"op":"subscribe","topic":"room:who","id":1}""")).GetProperty("op").GetString());
+            for (int node = 1; node < 3; node++)
+            {
+                Assert.Equal("ack", (await RequestAsync(present[node], """{"op":"subscribe","topic":"room:who","id":1}""")).GetProperty("op").GetString());
+            }
+
+            // Node 1's client hears of the two others' joins, whatever frames they come in.
+            var joined = new HashSet<string>();
+            while (joined.Count < 2)
+            {
+                JsonElement frame = await PubSubTests.ReceiveAsync(present[0]);
+                foreach (JsonElement join in frame.GetProperty("op").GetString() == "join" ? [frame] : frame.GetProperty("joins").EnumerateArray().ToArray())
+                {
+                    joined.Add(join.GetProperty("client").GetString()!);
+                }
+            }
+
+            Assert.Equal(ids.Skip(1).Order(), joined.Order());
+            foreach (ClientWebSocket client in present)
+            {
+                JsonElement stats = await RequestWithoutPresenceFramesAsync(client, """{"op":"presence-stats","topic":"room:who","id":"s"}""");
+                Assert.Equal(3, stats.GetProperty("clients").GetInt32());
+            }
+
+            // kill -9 of node 3: its client leaves node 1's presence once the cluster has removed the node.
+            await nodes[2].KillAsync();
+            while (true)
+            {
+                JsonElement frame = await RequestOrFrameAsync(present[0], TimeSpan.FromSeconds(60));
+                string[] leaves = frame.GetProperty("op").GetString() switch
+                {
+                    "leave" => [frame.GetProperty("client").GetString()!],
+                    "presence-diff" => [.. frame.GetProperty("leaves").EnumerateArray().Select(leave => leave.GetProperty("client").GetString()!)],
+                    _ => [],
+                };
+                if (leaves.Contains(ids[2]))
+                {
+                    break;
+                }
+            }
+
+            Assert.Equal(2, (await RequestWithoutPresenceFramesAsync(present[1], """{"op":"presence-stats","topic":"room:who","id":"t"}""")).GetProperty("clients").GetInt32());
+        }
+        finally
+        {
+            foreach (ClientWebSocket client in clients)
+            {
+                client.Dispose();
+            }
+
+            await Task.WhenAll(nodes.Select(node => node.DisposeAsync().AsTask()));
+        }
+    }
+
+    private static async Task<JsonElement> RequestOrFrameAsync(WebSocket client, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        (_, byte[] data) = await EchoTests.ReceiveMessageAsync(client, deadline.Token);
+        return JsonDocument.Parse(data).RootElement.Clone();
+    }
+
+    /// <summary>A request's answer, skipping the presence frames that may come before it.</summary>
+    private static async Task<JsonElement> RequestWithoutPresenceFramesAsync(WebSocket client, string json)
+    {
+        await PubSubTests.SendAsync(client, json);
+        while (true)
+        {
+            JsonElement frame = await PubSubTests.ReceiveAsync(client);
+            if (frame.GetProperty("op").GetString() is not ("join" or "leave" or "presence-diff"))
+            {
+                return frame;
+            }
+        }
+    }
 }

@@ -32,6 +32,9 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
     private const string PatternCheckManifest = "C";
     private const string PatternHeldManifest = "G";
     private const string UserTakeManifest = "UT";
+    private const string PresenceSyncManifest = "PS";
+    private const string PresenceSnapshotManifest = "PN";
+    private const string PresenceDeltaManifest = "PD";
     private const string UserVerdictManifest = "UV";
 
     // What durable topics keep in their store: read back after restarts and upgrades, so these
@@ -66,6 +69,9 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         PatternCheck => PatternCheckManifest,
         PatternHeld => PatternHeldManifest,
         Identity.UserTake => UserTakeManifest,
+        PresenceSync => PresenceSyncManifest,
+        PresenceSnapshot => PresenceSnapshotManifest,
+        PresenceDelta => PresenceDeltaManifest,
         Identity.UserVerdict => UserVerdictManifest,
         StreamAppended => AppendedEventManifest,
         StreamSnapshot => SnapshotManifest,
@@ -198,6 +204,35 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                 writer.Long(held.Nonce);
                 writer.String(held.Responder);
                 break;
+            case PresenceSync sync:
+                writer.String(sync.Topic);
+                writer.String(sync.Node);
+                break;
+            case PresenceSnapshot snapshot:
+                writer.String(snapshot.Topic);
+                writer.String(snapshot.Node);
+                writer.Long(snapshot.Incarnation);
+                writer.Long(snapshot.Sequence);
+                writer.VarInt((uint)snapshot.Entries.Count);
+                foreach (PresenceEntry entry in snapshot.Entries)
+                {
+                    writer.Entry(entry);
+                }
+
+                break;
+            case PresenceDelta delta:
+                writer.String(delta.Topic);
+                writer.String(delta.Node);
+                writer.Long(delta.Incarnation);
+                writer.Long(delta.Sequence);
+                writer.VarInt((uint)delta.Changes.Count);
+                foreach (ReplicatedChange change in delta.Changes)
+                {
+                    writer.Byte((byte)((change.Join ? 1 : 0) | (change.Silent ? 2 : 0)));
+                    writer.Entry(change.Entry);
+                }
+
+                break;
             case Identity.UserTake take:
                 writer.String(take.User);
                 writer.Long(take.Correlation);
@@ -317,6 +352,41 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                 return new PatternCheck(reader.String(), reader.String(), reader.Long());
             case PatternHeldManifest:
                 return new PatternHeld(reader.String(), reader.Long(), reader.String());
+            case PresenceSyncManifest:
+                return new PresenceSync(reader.String(), reader.String());
+            case PresenceSnapshotManifest:
+                {
+                    string topic = reader.String();
+                    string node = reader.String();
+                    long incarnation = reader.Long();
+                    long sequence = reader.Long();
+                    int count = reader.Count();
+                    var entries = new PresenceEntry[count];
+                    for (int i = 0; i < count; i++)
+                    {
+                        entries[i] = reader.Entry();
+                    }
+
+                    return new PresenceSnapshot(topic, node, incarnation, sequence, entries);
+                }
+
+            case PresenceDeltaManifest:
+                {
+                    string topic = reader.String();
+                    string node = reader.String();
+                    long incarnation = reader.Long();
+                    long sequence = reader.Long();
+                    int count = reader.Count();
+                    var changes = new ReplicatedChange[count];
+                    for (int i = 0; i < count; i++)
+                    {
+                        byte flags = reader.Byte();
+                        changes[i] = new ReplicatedChange((flags & 1) != 0, reader.Entry(), (flags & 2) != 0);
+                    }
+
+                    return new PresenceDelta(topic, node, incarnation, sequence, changes);
+                }
+
             case UserTakeManifest:
                 return new Identity.UserTake(reader.String(), reader.Long(), BitConverter.Int64BitsToDouble(reader.Long()), BitConverter.Int64BitsToDouble(reader.Long()));
             case UserVerdictManifest:
@@ -410,6 +480,13 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
 
                 Bytes(message.Data.Span);
             }
+        }
+
+        public void Entry(PresenceEntry entry)
+        {
+            String(entry.Client);
+            String(entry.User);
+            Bytes(entry.Info.Span);
         }
 
         public void Stored(IReadOnlyList<StoredMessage> messages)
@@ -603,6 +680,21 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             new("A corrupt " + nameof(ClusterTopicSerializer) + " message: " + what + ".");
 
         public string String() => Encoding.UTF8.GetString(Bytes());
+
+        public byte Byte()
+        {
+            Need(1);
+            byte value = _buffer[_position++];
+            return value <= 3 ? value : throw Corrupt("presence change flags of " + value);
+        }
+
+        public PresenceEntry Entry()
+        {
+            string client = String();
+            string user = String();
+            ReadOnlySpan<byte> info = Bytes();
+            return new PresenceEntry(client, user, info.IsEmpty ? default : info.ToArray());
+        }
 
         public bool Flag()
         {

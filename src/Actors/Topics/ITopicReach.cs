@@ -90,6 +90,9 @@ internal abstract class TopicScope
     /// <summary>A message for the registry from beyond this node; false when it is not one.</summary>
     public abstract bool Handle(object message);
 
+    /// <summary>How a topic actor of a namespace with presence shares it with the other nodes; null on one node.</summary>
+    public virtual Cluster.PresenceReplica? PresenceFor(IActorContext context, string name) => null;
+
     /// <summary>The registry started.</summary>
     public virtual void Started(IActorContext registry, ITimerScheduler timers)
     {
@@ -142,6 +145,8 @@ internal abstract class TopicScope
         public override void PatternAdded(string pattern, bool newPattern, object? ack, IActorRef sender) => _patterns!.Added(pattern, newPattern, ack, sender);
 
         public override void PatternGone(string pattern) => _patterns!.Gone(pattern);
+
+        public override Cluster.PresenceReplica? PresenceFor(IActorContext context, string name) => new(bridge, context, name);
 
         public override ITopicReach ReachFor(TopicActor topic, IActorContext context, string name) => new ClusterReach(bridge, topic, context, name);
 

@@ -32,6 +32,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
     private readonly ITopicReach _reach;
     private readonly TopicPresence? _presence;
+    private readonly Cluster.PresenceReplica? _replica;
     private IActorRef[] _connections = [];
     private readonly ITopicStream? _stream;
 
@@ -52,7 +53,8 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         _reach = _stream is null ? scope.ReachFor(this, Context, name) : LocalReach.Instance;
         _patterns = PatternDirectory.For(Context.System);
         _audience = new TopicAudience(name, _keepsLatest, []);
-        _presence = space is { Presence: true } ? new TopicPresence(name, space, metrics) : null;
+        _replica = space is { Presence: true } ? scope.PresenceFor(Context, name) : null;
+        _presence = space is { Presence: true } ? new TopicPresence(name, space, metrics) { Replicated = _replica is not null } : null;
         _presenceWindow = space?.PresenceWindow ?? _presenceWindow;
         _presenceGrace = space?.PresenceLeaveGrace ?? TimeSpan.Zero;
     }
@@ -107,6 +109,13 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     private readonly TimeSpan _presenceWindow = TimeSpan.FromMilliseconds(200);
     private readonly TimeSpan _presenceGrace;
 
+    /// <summary>Starts the replica (listening, first round of snapshots) if it has not started; false, so that it reads as a condition.</summary>
+    private static bool Start(Cluster.PresenceReplica replica)
+    {
+        replica.Start();
+        return false;
+    }
+
     /// <summary>A presence change went out at once: the coalescing window opens for those that follow.</summary>
     private void PresenceSent() => Timers.StartSingleTimer(nameof(PresenceWindowTick), PresenceWindowTick.Instance, _presenceWindow);
 
@@ -115,6 +124,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     protected override void PostStop()
     {
         _presence?.Stopped();
+        _replica?.Stopped();
         _stream?.Stopped();
         _metrics.Subscriptions.Dec(_subscribers.Count);
         _reach.Stopped(); // a pending batch goes to the cluster: nothing published is left behind
@@ -159,6 +169,9 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                 _stream?.Left(terminated.ActorRef);
                 Remove(terminated.ActorRef, ended: true);
                 break;
+            case PresenceQuery query when _replica is not null && _presence is not null && (Start(_replica) || _replica.Syncing):
+                _replica.Hold(query, Sender); // answered once every node has sent its presence
+                break;
             case PresenceQuery query:
                 TopicPresence presence = _presence ?? new TopicPresence(_name, new NamespaceSettings(), _metrics);
                 Sender.Tell(new PresenceAnswer(query.Ack, query.Stats ? presence.EncodeStats(query.Id) : presence.EncodePresence(query.Id)));
@@ -177,6 +190,8 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                     {
                         PresenceSent();
                     }
+
+                    _replica?.Changed();
 
                     if (next is { } at)
                     {
@@ -212,6 +227,11 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
                 break;
             default:
+                if (_replica is not null && _replica.Handle(message, _presence!, _connections, PresenceSent))
+                {
+                    break;
+                }
+
                 if (_stream?.Handle(message) != true && !_reach.Handle(message))
                 {
                     Unhandled(message);
@@ -309,9 +329,18 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
             Context.Watch(subscribe.Subscriber);
             _metrics.Subscriptions.Inc();
             Changed();
-            if (_presence is not null && subscribe.Presence is { } entry && _presence.Join(subscribe.Subscriber, entry, _connections))
+            if (_presence is not null && subscribe.Presence is { } entry)
             {
-                PresenceSent();
+                if (_replica is not null)
+                {
+                    Start(_replica);
+                    _replica.Changed();
+                }
+
+                if (_presence.Join(subscribe.Subscriber, entry, _connections))
+                {
+                    PresenceSent();
+                }
             }
         }
     }
@@ -344,6 +373,7 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
             Changed();
             if (_presence is not null)
             {
+                _replica?.Changed();
                 if (_presence.Leave(subscriber, ended ? Now : null, _connections))
                 {
                     PresenceSent();

@@ -39,7 +39,9 @@ internal sealed class TopicPresence
     private readonly Dictionary<string, Queue<IActorRef>> _leavingByUser = new(StringComparer.Ordinal);
     private int _leaving;
     private readonly List<Change> _window = [];
+    private readonly Dictionary<string, Dictionary<string, PresenceEntry>> _remote = new(StringComparer.Ordinal);
     private long _sequence;
+    private int _remoteCount;
 
     public TopicPresence(string topic, NamespaceSettings space, ServerMetrics metrics)
     {
@@ -54,8 +56,20 @@ internal sealed class TopicPresence
     /// <summary>Whether a connection that ended is still present (its grace runs): the topic must not stop.</summary>
     public bool HasLeaving => _leaving > 0;
 
-    /// <summary>Present clients.</summary>
-    public int Count => _present.Count;
+    /// <summary>Present clients, this node's and (in a cluster) the other nodes'.</summary>
+    public int Count => _present.Count + _remoteCount;
+
+    /// <summary>
+    /// This node's changes since the last call, for the other nodes (in a cluster): joins and leaves,
+    /// and as silent pairs the reconnects within the grace. Null when nothing changed or nobody asks.
+    /// </summary>
+    public List<ReplicatedChange>? Outgoing { get; private set; }
+
+    /// <summary>Whether this node's changes are kept in <see cref="Outgoing"/> (a cluster).</summary>
+    public bool Replicated { get; init; }
+
+    /// <summary>This node's present clients (a snapshot for another node).</summary>
+    public List<PresenceEntry> LocalEntries() => [.. _present.Values.Select(present => present.Entry)];
 
     /// <summary>
     /// <paramref name="subscriber"/> subscribed with <paramref name="entry"/>: present now. Returns
@@ -78,14 +92,18 @@ internal sealed class TopicPresence
             }
 
             _leaving--;
+            PresenceEntry old = _present[replaced].Entry;
             _present.Remove(replaced);
             _present[subscriber] = new Present(entry, ++_sequence);
+            Report(new ReplicatedChange(Join: false, old, Silent: true));
+            Report(new ReplicatedChange(Join: true, entry, Silent: true));
             return false;
         }
 
         bool first = entry.User.Length > 0 && CountUser(entry.User, +1) == 1;
         _present[subscriber] = new Present(entry, ++_sequence);
         _metrics.PresentClients.Inc();
+        Report(new ReplicatedChange(Join: true, entry, Silent: false));
         return Add(new Change(_sequence, entry, Join: true, first), connections);
     }
 
@@ -169,11 +187,11 @@ internal sealed class TopicPresence
             writer.WriteString("op"u8, "presence"u8);
             WriteId(writer, id);
             writer.WriteString("topic"u8, _topic);
-            if (_present.Count > _space.PresenceMaxClients || ListBytes() > MaxListBytes)
+            if (Count > _space.PresenceMaxClients || ListBytes() > MaxListBytes)
             {
-                writer.WriteNumber("count"u8, _present.Count);
+                writer.WriteNumber("count"u8, Count);
                 writer.WriteNumber("users"u8, Users);
-                writer.WriteString("message"u8, _present.Count > _space.PresenceMaxClients
+                writer.WriteString("message"u8, Count > _space.PresenceMaxClients
                     ? "more than " + _space.PresenceMaxClients + " clients are present (presence-max-clients): the counts only"
                     : "the list would be larger than " + (MaxListBytes / 1024) + " KiB: the counts only");
             }
@@ -183,6 +201,14 @@ internal sealed class TopicPresence
                 foreach (Present present in _present.Values)
                 {
                     WriteEntry(writer, present.Entry);
+                }
+
+                foreach (Dictionary<string, PresenceEntry> node in _remote.Values)
+                {
+                    foreach (PresenceEntry entry in node.Values)
+                    {
+                        WriteEntry(writer, entry);
+                    }
                 }
 
                 writer.WriteEndArray();
@@ -204,7 +230,7 @@ internal sealed class TopicPresence
             writer.WriteString("op"u8, "presence-stats"u8);
             WriteId(writer, id);
             writer.WriteString("topic"u8, _topic);
-            writer.WriteNumber("clients"u8, _present.Count);
+            writer.WriteNumber("clients"u8, Count);
             writer.WriteNumber("users"u8, Users);
             writer.WriteEndObject();
         }
@@ -216,9 +242,9 @@ internal sealed class TopicPresence
     private long ListBytes()
     {
         long bytes = 0;
-        foreach (Present present in _present.Values)
+        foreach (PresenceEntry entry in _present.Values.Select(present => present.Entry).Concat(_remote.Values.SelectMany(node => node.Values)))
         {
-            bytes += 40 + present.Entry.Client.Length + (present.Entry.User.Length * 3) + present.Entry.Info.Length;
+            bytes += 40 + entry.Client.Length + (entry.User.Length * 3) + entry.Info.Length;
         }
 
         return bytes;
@@ -249,7 +275,93 @@ internal sealed class TopicPresence
 
         _metrics.PresentClients.Dec();
         bool last = present.Entry.User.Length > 0 && CountUser(present.Entry.User, -1) == 0;
+        Report(new ReplicatedChange(Join: false, present.Entry, Silent: false));
         return Add(new Change(++_sequence, present.Entry, Join: false, last), connections);
+    }
+
+    /// <summary>Takes the changes <see cref="Outgoing"/> holds.</summary>
+    public List<ReplicatedChange>? TakeOutgoing()
+    {
+        List<ReplicatedChange>? changes = Outgoing;
+        Outgoing = null;
+        return changes;
+    }
+
+    /// <summary>
+    /// Another node's changes: its clients join and leave here too (frames to this node's
+    /// subscribers, except for silent ones). Returns whether a change frame went out at once.
+    /// </summary>
+    public bool ApplyRemote(string node, IEnumerable<ReplicatedChange> changes, IEnumerable<IActorRef> connections)
+    {
+        bool sent = false;
+        if (!_remote.TryGetValue(node, out Dictionary<string, PresenceEntry>? entries))
+        {
+            _remote[node] = entries = new Dictionary<string, PresenceEntry>(StringComparer.Ordinal);
+        }
+
+        foreach (ReplicatedChange change in changes)
+        {
+            if (change.Join)
+            {
+                if (!entries.TryAdd(change.Entry.Client, change.Entry))
+                {
+                    continue;
+                }
+
+                _remoteCount++;
+                bool first = change.Entry.User.Length > 0 && CountUser(change.Entry.User, +1) == 1;
+                if (!change.Silent)
+                {
+                    sent |= Add(new Change(++_sequence, change.Entry, Join: true, first), connections);
+                }
+            }
+            else if (entries.Remove(change.Entry.Client, out PresenceEntry? gone))
+            {
+                _remoteCount--;
+                bool last = gone.User.Length > 0 && CountUser(gone.User, -1) == 0;
+                if (!change.Silent)
+                {
+                    sent |= Add(new Change(++_sequence, gone, Join: false, last), connections);
+                }
+            }
+        }
+
+        if (entries.Count == 0)
+        {
+            _remote.Remove(node);
+        }
+
+        return sent;
+    }
+
+    /// <summary>
+    /// Another node's whole presence (<paramref name="silent"/>: the first time it is known, no
+    /// frames): what differs from what was known of it becomes joins and leaves.
+    /// </summary>
+    public bool ReplaceRemote(string node, IReadOnlyList<PresenceEntry> entries, bool silent, IEnumerable<IActorRef> connections)
+    {
+        var changes = new List<ReplicatedChange>();
+        var now = entries.ToDictionary(entry => entry.Client, StringComparer.Ordinal);
+        if (_remote.TryGetValue(node, out Dictionary<string, PresenceEntry>? known))
+        {
+            changes.AddRange(known.Values.Where(entry => !now.ContainsKey(entry.Client)).Select(entry => new ReplicatedChange(Join: false, entry, silent)));
+        }
+
+        changes.AddRange(entries.Where(entry => known?.ContainsKey(entry.Client) != true).Select(entry => new ReplicatedChange(Join: true, entry, silent)));
+        return ApplyRemote(node, changes, connections);
+    }
+
+    /// <summary>A node left the cluster: its clients leave here at once.</summary>
+    public bool DropNode(string node, IEnumerable<IActorRef> connections) =>
+        _remote.TryGetValue(node, out Dictionary<string, PresenceEntry>? known)
+        && ApplyRemote(node, [.. known.Values.Select(entry => new ReplicatedChange(Join: false, entry, Silent: false))], connections);
+
+    private void Report(ReplicatedChange change)
+    {
+        if (Replicated)
+        {
+            (Outgoing ??= []).Add(change);
+        }
     }
 
     private int CountUser(string user, int delta)
@@ -419,3 +531,9 @@ internal sealed class TopicPresence
     /// <summary>A join or a leave; <paramref name="UserEdge"/>: the user's first connection (join) or last (leave).</summary>
     private sealed record Change(long Sequence, PresenceEntry Entry, bool Join, bool UserEdge);
 }
+
+/// <summary>A change of one node's presence, sent to the other nodes.</summary>
+/// <param name="Join">A join (else a leave).</param>
+/// <param name="Entry">Who.</param>
+/// <param name="Silent">Part of a reconnect within the grace: applied without frames.</param>
+internal sealed record ReplicatedChange(bool Join, PresenceEntry Entry, bool Silent);

@@ -126,6 +126,23 @@ internal sealed class TopicRegistry : UntypedActor, IWithTimers
             case CountTopics:
                 Sender.Tell(_topics.Count);
                 break;
+            case Cluster.PresenceSync sync when _topics.TryGetValue(sync.Topic, out IActorRef? syncTopic) && !_held.ContainsKey(sync.Topic):
+                syncTopic.Forward(sync);
+                break;
+            case Cluster.PresenceSync sync:
+                // No topic actor here (or one about to stop): nobody of this node is present.
+                Sender.Tell(new Cluster.PresenceSnapshot(sync.Topic, Cluster.ClusterPatterns.KeyOf(Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress), 0, 0, []));
+                break;
+            case Akka.Cluster.ClusterEvent.MemberRemoved removed:
+                // Its present clients leave every topic here at once.
+                var gone = new Cluster.PresenceNodeGone(Cluster.ClusterPatterns.KeyOf(removed.Member.UniqueAddress));
+                foreach (IActorRef topic in _topics.Values)
+                {
+                    topic.Tell(gone);
+                }
+
+                _scope.Handle(message);
+                break;
             default:
                 if (!_scope.Handle(message))
                 {
@@ -182,6 +199,10 @@ internal sealed class TopicRegistry : UntypedActor, IWithTimers
                 break;
             case PatternBatch batch:
                 DeliverToPatterns(batch.Name, batch.Messages);
+                break;
+            case PresenceQuery when _scope.PublishesBeyondThisNode:
+                // In a cluster the other nodes may have clients present: the topic actor asks them.
+                Start(command.Name).Tell(command, sender);
                 break;
             case PresenceQuery query:
                 // No topic actor here: nobody present on this node.

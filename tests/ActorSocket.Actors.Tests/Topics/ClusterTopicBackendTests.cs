@@ -190,6 +190,15 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
         var held = new PatternHeld("w:a.>", 3, "akka.tcp://actorsocket@127.0.0.1:4054");
         Assert.Equal(held, serializer.FromBinary(serializer.ToBinary(held), serializer.Manifest(held)));
 
+        var sync = new PresenceSync("p:room", "akka.tcp://actorsocket@127.0.0.1:4053#7");
+        Assert.Equal(sync, serializer.FromBinary(serializer.ToBinary(sync), serializer.Manifest(sync)));
+        PresenceEntry[] entries = [new("a-1", "ann", "{\"name\":\"Ann é\"}"u8.ToArray()), new("b-2", "", default)];
+        var snapshot = (PresenceSnapshot)serializer.FromBinary(serializer.ToBinary(new PresenceSnapshot("p:room", "n#1", 5, 9, entries)), "PN");
+        Assert.Equal((5L, 9L), (snapshot.Incarnation, snapshot.Sequence));
+        Assert.Equal(entries.Select(e => (e.Client, e.User, e.Info.ToArray())), snapshot.Entries.Select(e => (e.Client, e.User, e.Info.ToArray())));
+        var delta = (PresenceDelta)serializer.FromBinary(serializer.ToBinary(new PresenceDelta("p:room", "n#1", 5, 10, [new ReplicatedChange(true, entries[0], false), new ReplicatedChange(false, entries[1], true)])), "PD");
+        Assert.Equal([(true, false, "a-1"), (false, true, "b-2")], delta.Changes.Select(c => (c.Join, c.Silent, c.Entry.Client)));
+
         // A pattern batch keeps offsets (from a topic's owner) and publishers' origins (echo: false).
         TopicMessage sequenced = TopicMessage.Create("w:a.b", "1"u8).Sequenced(41);
         sequenced.Origin = 99;
@@ -288,6 +297,62 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
         {
             await nodeC.Terminate().WaitAsync(TimeSpan.FromSeconds(10));
         }
+    }
+
+    private static System.Text.Json.JsonElement PresenceFrame(Akka.TestKit.TestProbe probe) =>
+        System.Text.Json.JsonDocument.Parse(probe.ExpectMsg<ActorSocket.Actors.Handlers.Connection.SendText>(TimeSpan.FromSeconds(10)).Utf8).RootElement.Clone();
+
+    private System.Text.Json.JsonElement Ask(IActorRef backend, bool stats)
+    {
+        backend.Tell(new PresenceQuery("p:room", stats, null, "q"));
+        return System.Text.Json.JsonDocument.Parse(ExpectMsg<PresenceAnswer>(TimeSpan.FromSeconds(15)).Frame).RootElement.Clone();
+    }
+
+    [Fact]
+    public void Presence_is_one_across_the_nodes_and_a_removed_nodes_clients_leave_at_once()
+    {
+        IActorRef backendA = CreateBackend();
+        IActorRef backendB = PublishVia(backendA);
+        var onA = CreateTestProbe();
+        var onB = CreateTestProbe(_nodeB);
+        backendA.Tell(new Topic.Subscribe("p:room", onA, "ok", Format: TopicFrameFormat.PubSub) { Presence = new PresenceEntry("a1", "ann", default) });
+        ExpectMsg("ok");
+        backendB.Tell(new Topic.Subscribe("p:room", onB, "ok", Format: TopicFrameFormat.PubSub) { Presence = new PresenceEntry("b1", "bob", default) });
+        ExpectMsg("ok");
+
+        // A hears of bob's join from B; B was told nothing of ann (she was there before it subscribed).
+        System.Text.Json.JsonElement join = PresenceFrame(onA);
+        Assert.Equal(("join", "b1", true), (join.GetProperty("op").GetString(), join.GetProperty("client").GetString(), join.GetProperty("first").GetBoolean()));
+
+        // Both nodes answer for both; a node without subscribers asks the others first.
+        foreach (IActorRef backend in new[] { backendA, backendB })
+        {
+            System.Text.Json.JsonElement stats = Ask(backend, stats: true);
+            Assert.Equal((2, 2), (stats.GetProperty("clients").GetInt32(), stats.GetProperty("users").GetInt32()));
+        }
+
+        System.Text.Json.JsonElement list = Ask(backendB, stats: false);
+        Assert.Equal(["a1", "b1"], list.GetProperty("clients").EnumerateArray().Select(c => c.GetProperty("client").GetString()).Order());
+
+        // A second client of ann's on A: B's subscriber hears of it (not her first).
+        var again = CreateTestProbe();
+        backendA.Tell(new Topic.Subscribe("p:room", again, "ok", Format: TopicFrameFormat.PubSub) { Presence = new PresenceEntry("a2", "ann", default) });
+        ExpectMsg("ok");
+        System.Text.Json.JsonElement second = PresenceFrame(onB);
+        Assert.Equal(("join", "a2"), (second.GetProperty("op").GetString(), second.GetProperty("client").GetString()));
+        Assert.False(second.TryGetProperty("first", out _));
+
+        // B leaves the cluster: bob leaves A's presence as soon as the cluster removes B.
+        var b = Akka.Cluster.Cluster.Get(_nodeB);
+        b.Leave(b.SelfAddress);
+        System.Text.Json.JsonElement left;
+        do
+        {
+            left = PresenceFrame(onA);
+        }
+        while (left.GetProperty("op").GetString() == "join"); // a2's own join is not sent to onA, others may be
+        Assert.Equal(("leave", "b1", true), (left.GetProperty("op").GetString(), left.GetProperty("client").GetString(), left.GetProperty("last").GetBoolean()));
+        Assert.Equal(2, Ask(backendA, stats: true).GetProperty("clients").GetInt32());
     }
 
     [Fact]
