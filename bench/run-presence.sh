@@ -5,8 +5,9 @@
 # acknowledgement), the frames that took against the naive count (every join to every earlier
 # subscriber), the frames and coalesced changes the server counted, the server's memory per present
 # client (connection included), and presence-stats and presence
-# (the full list) questions per second on the full topic. One fresh server per case; loopback only;
-# bounded (about 2 minutes).
+# (the full list) questions per second on the full topic. Then the same with the clients spread over
+# three cluster nodes (the watcher on the first). One fresh server per case; loopback only; bounded
+# (about 4 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x400000}
@@ -20,7 +21,7 @@ SCRIPT=run-presence.sh
 WSLOAD=${WSLOAD:-../shared/bench/wsload}
 [ -x "$WSLOAD" ] || make -s -C "$(dirname "$WSLOAD")"
 . bench/lib.sh
-check_ports 1
+check_ports 3
 
 start() { # $@ = extra settings
   dotnet "$DLL" --port "$BASE" --log-level Warning \
@@ -42,3 +43,26 @@ printf 'questions on %s present clients: presence-stats %s/s, presence (full lis
 with=$(echo "$r" | metric rss_kib_per_client)
 
 printf 'server memory per present client, connection included: %s KiB (what an entry alone costs: bench/run-micro.sh --filter "*Presence*")\n' "$with"
+
+# Three nodes: every node must learn the others' clients.
+SETTINGS=(--set "actorsocket.pubsub.namespaces.crowd { presence = on, join-leave = on, presence-max-clients = 20000 }")
+log=$(mktemp)
+dotnet "$DLL" --port "$BASE" --cluster --cluster-port 0 --log-level Information "${SETTINGS[@]}" >"$log" 2>&1 & pids=($!)
+for _ in $(seq 1 60); do grep -q 'Cluster node akka' "$log" && break; sleep 0.5; done
+seed=$(grep -o 'Cluster node akka.tcp://[^ ]*' "$log" | head -1 | cut -d' ' -f3)
+for n in 1 2; do
+  dotnet "$DLL" --port $((BASE + n)) --cluster --cluster-port 0 --seed-node "$seed" --log-level Warning "${SETTINGS[@]}" >/dev/null 2>&1 & pids+=($!)
+done
+for n in 0 1 2; do wait_up $((BASE + n)) 3; done
+rm -f "$log"
+r=$("$LOADGEN" presence "ws://127.0.0.1:$BASE/pubsub,ws://127.0.0.1:$((BASE + 1))/pubsub,ws://127.0.0.1:$((BASE + 2))/pubsub" --subs "$SUBS" --topic crowd:room --seconds 3 \
+  --server-pid "${pids[0]},${pids[1]},${pids[2]}" | grep '^RESULT')
+counts=""
+for n in 0 1 2; do
+  counts+="$(curl -fsS "http://127.0.0.1:$((BASE + n))/metrics" | grep '^actorsocket_present_clients ' | cut -d' ' -f2) "
+done
+stop_all
+echo "$r"
+printf 'three nodes: every join seen on node 1 %s ms after the first subscribe, %s ms after the last acknowledgement; present per node: %s\n' \
+  "$(echo "$r" | metric complete_ms)" "$(echo "$r" | metric after_last_ack_ms)" "$counts"
+printf 'three nodes: questions on node 1, presence-stats %s/s, presence %s/s\n' "$(echo "$r" | metric stats_per_s)" "$(echo "$r" | metric lists_per_s)"

@@ -14,8 +14,9 @@ namespace LoadGen;
 /// </summary>
 public static class Presence
 {
-    public static async Task<int> RunAsync(Uri url, Options o)
+    public static async Task<int> RunAsync(Uri[] urls, Options o)
     {
+        Uri url = urls[0]; // the watcher's node; the clients are spread over every URL (one per cluster node)
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(300));
         using var watcher = new ClientWebSocket();
         await watcher.ConnectAsync(url, deadline.Token);
@@ -36,12 +37,12 @@ public static class Presence
         var acked = new CountdownEvent(o.Subs);
 
         // The clients: connect, subscribe, note the acknowledgement's time, then read until the end.
-        var clients = Enumerable.Range(0, o.Subs).Select(_ => Task.Run(async () =>
+        var clients = Enumerable.Range(0, o.Subs).Select(i => Task.Run(async () =>
         {
             Client? client = null;
             try
             {
-                client = await Client.ConnectAsync(url, null, 256 * 1024, deadline.Token);
+                client = await Client.ConnectAsync(urls[i % urls.Length], null, 256 * 1024, deadline.Token);
                 await client.SendAsync(subscribe, deadline.Token);
                 bool first = true;
                 await client.ReceiveLoopAsync(
@@ -100,7 +101,7 @@ public static class Presence
         long naive = (long)o.Subs * (o.Subs - 1) / 2;
         Console.WriteLine(string.Join(' ',
             "RESULT mode=presence",
-            $"clients={o.Subs} topic={o.Topic}",
+            $"clients={o.Subs} nodes={urls.Length} topic={o.Topic}",
             Usage.F("complete_ms", complete),
             Usage.F("after_last_ack_ms", complete - lastAckMs),
             $"watcher_frames={frames} naive_frames={naive + o.Subs}",

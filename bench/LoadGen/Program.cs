@@ -15,7 +15,7 @@ const string Usage = """
       fanout spreads subscribers round-robin over the URLs (one per cluster node); publishers use the first.
     loadgen zfanout ws://127.0.0.1:8080/pubsub --subs N --rate R --seconds S --msg-size B [--topic T] [--server-pid PID]
     loadgen recover ws://127.0.0.1:8080/pubsub --subs N --missed M --topic room:T --msg-size B [--server-pid PID]
-    loadgen presence ws://127.0.0.1:8080/pubsub --subs N --topic room:T --seconds S [--server-pid PID]
+    loadgen presence ws://127.0.0.1:8080/pubsub[,ws://...] --subs N --topic room:T --seconds S [--server-pid PID]
       N clients join a topic with presence at once: time until a watcher saw every join, its frames, memory, queries/s.
     loadgen pfanout (the same, subscribers not compressing)
       ClientWebSocket subscribers that negotiate permessage-deflate (zfanout) or not (pfanout).
@@ -40,7 +40,7 @@ try
         "zfanout" => await CompressedFanout.RunAsync(urls[0], options, deflate: true),
         "pfanout" => await CompressedFanout.RunAsync(urls[0], options, deflate: false),
         "recover" => await Recovery.RunAsync(urls[0], options),
-        "presence" => await Presence.RunAsync(urls[0], options),
+        "presence" => await Presence.RunAsync(urls, options),
         _ => throw new ArgumentException("unknown mode " + mode),
     };
 }

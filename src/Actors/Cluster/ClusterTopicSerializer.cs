@@ -207,6 +207,7 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             case PresenceSync sync:
                 writer.String(sync.Topic);
                 writer.String(sync.Node);
+                writer.Long(sync.Incarnation);
                 break;
             case PresenceSnapshot snapshot:
                 writer.String(snapshot.Topic);
@@ -353,7 +354,7 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
             case PatternHeldManifest:
                 return new PatternHeld(reader.String(), reader.Long(), reader.String());
             case PresenceSyncManifest:
-                return new PresenceSync(reader.String(), reader.String());
+                return new PresenceSync(reader.String(), reader.String(), reader.Long());
             case PresenceSnapshotManifest:
                 {
                     string topic = reader.String();

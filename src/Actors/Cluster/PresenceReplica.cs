@@ -8,7 +8,8 @@ namespace ActorSocket.Actors.Cluster;
 /// <summary>Node to node: "send me your presence of this topic" (a <see cref="PresenceSnapshot"/>), to a node's registry or topic actor.</summary>
 /// <param name="Topic">The topic.</param>
 /// <param name="Node">The asking node's key.</param>
-internal sealed record PresenceSync(string Topic, string Node) : IClusterTopicMessage;
+/// <param name="Incarnation">The asking topic actor's incarnation: an asked node that does not know it yet asks back.</param>
+internal sealed record PresenceSync(string Topic, string Node, long Incarnation) : IClusterTopicMessage;
 
 /// <summary>One node's whole presence of a topic: its clients, and the sequence of its last change.</summary>
 /// <param name="Topic">The topic.</param>
@@ -147,19 +148,23 @@ internal sealed class PresenceReplica
             case PresenceSync sync:
                 _context.Sender.Tell(new PresenceSnapshot(_name, _self, _incarnation, _sequence, presence.LocalEntries()));
                 _peers[_context.Sender] = _context.System.Scheduler.Now + PeerTime;
-                if (sync.Node != _self && !_known.ContainsKey(sync.Node))
+                if (sync.Node != _self && (!_known.TryGetValue(sync.Node, out var asker) || asker.Incarnation != sync.Incarnation))
                 {
-                    // A node we have not heard of yet: what it holds, in return.
-                    _context.Sender.Tell(new PresenceSync(_name, _self), _context.Self);
+                    // A topic actor we have not heard from yet (its node answered for none before it
+                    // started, and its first changes may not have reached us): what it holds, in return.
+                    _context.Sender.Tell(new PresenceSync(_name, _self, _incarnation), _context.Self);
                 }
 
                 return true;
             case PresenceSnapshot snapshot:
                 if (snapshot.Node != _self)
                 {
-                    // During this node's first round, what others hold was there before our subscribers: no frames.
+                    // What differs from what we knew goes to our subscribers as joins and leaves, even in
+                    // our first round: a subscriber may hear of clients that were there before it (told
+                    // apart from one that arrives during the round, it is not, and a join it did not
+                    // need is better than one it missed).
                     _known[snapshot.Node] = (snapshot.Incarnation, snapshot.Sequence);
-                    if (presence.ReplaceRemote(snapshot.Node, snapshot.Entries, silent: _awaiting is not null, connections))
+                    if (presence.ReplaceRemote(snapshot.Node, snapshot.Entries, silent: false, connections))
                     {
                         sent();
                     }
@@ -191,7 +196,7 @@ internal sealed class PresenceReplica
                 else
                 {
                     // A gap, a new incarnation, or a node not known yet: its whole presence, from it.
-                    _context.Sender.Tell(new PresenceSync(_name, _self), _context.Self);
+                    _context.Sender.Tell(new PresenceSync(_name, _self, _incarnation), _context.Self);
                 }
 
                 return true;
@@ -249,7 +254,7 @@ internal sealed class PresenceReplica
             return;
         }
 
-        var sync = new PresenceSync(_name, _self);
+        var sync = new PresenceSync(_name, _self, _incarnation);
         foreach (string member in _awaiting)
         {
             // The registry has the same path on every node; it forwards to its topic actor, or answers for none.
