@@ -244,7 +244,7 @@ internal sealed class TopicPresence
         long bytes = 0;
         foreach (PresenceEntry entry in _present.Values.Select(present => present.Entry).Concat(_remote.Values.SelectMany(node => node.Values)))
         {
-            bytes += 40 + entry.Client.Length + (entry.User.Length * 3) + entry.Info.Length;
+            bytes += 24 + entry.Client.Length + (entry.User.Length * 3) + entry.Info.Length; // {"client":"..","user":".."},
         }
 
         return bytes;
