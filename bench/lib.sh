@@ -28,15 +28,15 @@ wait_up() {
 }
 
 # Three cluster nodes on BASE, BASE+1, BASE+2: node 1 starts the cluster on a free remoting port,
-# 2 and 3 join it; returns once all three see three members up.
+# 2 and 3 join it; returns once all three see three members up. Arguments go to every node.
 start_three() {
   local log seed n
   log=$(mktemp)
-  dotnet "$DLL" --port "$BASE" --cluster --cluster-port 0 --log-level Information >"$log" 2>&1 & pids=($!)
+  dotnet "$DLL" --port "$BASE" --cluster --cluster-port 0 --log-level Information "$@" >"$log" 2>&1 & pids=($!)
   for _ in $(seq 1 60); do grep -q 'Cluster node akka' "$log" && break; sleep 0.5; done
   seed=$(grep -o 'Cluster node akka.tcp://[^ ]*' "$log" | head -1 | cut -d' ' -f3)
   for n in 1 2; do
-    dotnet "$DLL" --port $((BASE + n)) --cluster --cluster-port 0 --seed-node "$seed" --log-level Warning >/dev/null 2>&1 & pids+=($!)
+    dotnet "$DLL" --port $((BASE + n)) --cluster --cluster-port 0 --seed-node "$seed" --log-level Warning "$@" >/dev/null 2>&1 & pids+=($!)
   done
   for n in 0 1 2; do wait_up $((BASE + n)) 3; done
   rm -f "$log"

@@ -46,15 +46,7 @@ printf 'server memory per present client, connection included: %s KiB (what an e
 
 # Three nodes: every node must learn the others' clients.
 SETTINGS=(--set "actorsocket.pubsub.namespaces.crowd { presence = on, join-leave = on, presence-max-clients = 20000 }")
-log=$(mktemp)
-dotnet "$DLL" --port "$BASE" --cluster --cluster-port 0 --log-level Information "${SETTINGS[@]}" >"$log" 2>&1 & pids=($!)
-for _ in $(seq 1 60); do grep -q 'Cluster node akka' "$log" && break; sleep 0.5; done
-seed=$(grep -o 'Cluster node akka.tcp://[^ ]*' "$log" | head -1 | cut -d' ' -f3)
-for n in 1 2; do
-  dotnet "$DLL" --port $((BASE + n)) --cluster --cluster-port 0 --seed-node "$seed" --log-level Warning "${SETTINGS[@]}" >/dev/null 2>&1 & pids+=($!)
-done
-for n in 0 1 2; do wait_up $((BASE + n)) 3; done
-rm -f "$log"
+start_three "${SETTINGS[@]}"
 r=$("$LOADGEN" presence "ws://127.0.0.1:$BASE/pubsub,ws://127.0.0.1:$((BASE + 1))/pubsub,ws://127.0.0.1:$((BASE + 2))/pubsub" --subs "$SUBS" --topic crowd:room --seconds 3 \
   --server-pid "${pids[0]},${pids[1]},${pids[2]}" | grep '^RESULT')
 counts=""

@@ -135,23 +135,5 @@ public static class Presence
     private static Task SendAsync(ClientWebSocket client, string json, CancellationToken cancellation) =>
         client.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, cancellation);
 
-    private static async Task<JsonElement> ReceiveAsync(ClientWebSocket client, CancellationToken cancellation)
-    {
-        byte[] buffer = new byte[64 * 1024];
-        int count = 0;
-        while (true)
-        {
-            ValueWebSocketReceiveResult result = await client.ReceiveAsync(buffer.AsMemory(count), cancellation);
-            count += result.Count;
-            if (result.EndOfMessage)
-            {
-                return JsonDocument.Parse(buffer.AsMemory(0, count)).RootElement.Clone();
-            }
-
-            if (count == buffer.Length)
-            {
-                Array.Resize(ref buffer, buffer.Length * 2);
-            }
-        }
-    }
+    private static Task<JsonElement> ReceiveAsync(ClientWebSocket client, CancellationToken cancellation) => Recovery.ReceiveAsync(client, cancellation);
 }

@@ -106,7 +106,8 @@ public static class Recovery
         return await ReceiveAsync(client, cancellation);
     }
 
-    private static async Task<JsonElement> ReceiveAsync(ClientWebSocket client, CancellationToken cancellation)
+    /// <summary>One whole text message as JSON (the buffer grows for long ones).</summary>
+    internal static async Task<JsonElement> ReceiveAsync(ClientWebSocket client, CancellationToken cancellation)
     {
         byte[] buffer = new byte[64 * 1024];
         int count = 0;
