@@ -6,9 +6,10 @@ using System.Text.Json;
 namespace LoadGen;
 
 /// <summary>
-/// Presence at scale: a watcher subscribes to a topic of a namespace with presence and join/leave,
-/// then --subs clients subscribe at once. Measures the time until the watcher has seen every join
-/// (after the last client's acknowledgement, too), the frames that took, the server's memory per
+/// Presence at scale: a watcher on each node (one per URL) subscribes to a topic of a namespace with
+/// presence and join/leave, then --subs clients subscribe at once, spread over the URLs. Measures the
+/// time until every watcher has seen every client's join (after the last client's acknowledgement,
+/// too, per node), the frames that took, the server's memory per
 /// present client, and then presence-stats and presence questions per second (one client, one
 /// question at a time, for --seconds each). The clients read everything they are sent.
 /// </summary>
@@ -16,15 +17,28 @@ public static class Presence
 {
     public static async Task<int> RunAsync(Uri[] urls, Options o)
     {
-        Uri url = urls[0]; // the watcher's node; the clients are spread over every URL (one per cluster node)
+        // One watcher per node, subscribed before the clients: each counts the joins its node tells it of.
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(300));
-        using var watcher = new ClientWebSocket();
-        await watcher.ConnectAsync(url, deadline.Token);
-        await SendAsync(watcher, "{\"op\":\"subscribe\",\"topic\":\"" + o.Topic + "\",\"id\":0}", deadline.Token);
-        JsonElement ack = await ReceiveAsync(watcher, deadline.Token);
-        if (ack.GetProperty("op").GetString() != "ack")
+        var watchers = new ClientWebSocket[urls.Length];
+        var watcherIds = new HashSet<string>(StringComparer.Ordinal);
+        for (int node = 0; node < urls.Length; node++)
         {
-            throw new InvalidOperationException("subscribe refused: " + ack);
+            watchers[node] = new ClientWebSocket();
+            await watchers[node].ConnectAsync(urls[node], deadline.Token);
+            await SendAsync(watchers[node], "{\"op\":\"connect\",\"id\":0}", deadline.Token);
+            watcherIds.Add((await ReceiveAsync(watchers[node], deadline.Token)).GetProperty("client").GetString()!);
+            await SendAsync(watchers[node], "{\"op\":\"subscribe\",\"topic\":\"" + o.Topic + "\",\"id\":0}", deadline.Token);
+            JsonElement ack;
+            do
+            {
+                ack = await ReceiveAsync(watchers[node], deadline.Token); // an earlier watcher's join may come first
+            }
+            while (ack.GetProperty("op").GetString() is "join" or "presence-diff");
+
+            if (ack.GetProperty("op").GetString() != "ack")
+            {
+                throw new InvalidOperationException("subscribe refused: " + ack);
+            }
         }
 
         int pid = o.ServerPids.Count > 0 ? o.ServerPids[0] : 0;
@@ -71,23 +85,38 @@ public static class Presence
             }
         })).ToList();
 
-        // The watcher counts the joins it is told of, and the frames they took.
-        int joins = 0, frames = 0;
-        while (joins < o.Subs)
+        // Each watcher counts the clients' joins it is told of (not the other watchers'), and the frames they took.
+        var counted = await Task.WhenAll(watchers.Select(watcher => Task.Run(async () =>
         {
-            JsonElement frame = await ReceiveAsync(watcher, deadline.Token);
-            string? op = frame.GetProperty("op").GetString();
-            frames++;
-            joins += op switch
+            var joined = new HashSet<string>(StringComparer.Ordinal);
+            int frames = 0;
+            while (joined.Count < o.Subs)
             {
-                "join" => 1,
-                "presence-diff" => frame.GetProperty("joins").GetArrayLength(),
-                _ => 0,
-            };
-        }
+                JsonElement frame = await ReceiveAsync(watcher, deadline.Token);
+                frames++;
+                IEnumerable<JsonElement> joins = frame.GetProperty("op").GetString() switch
+                {
+                    "join" => [frame],
+                    "presence-diff" => frame.GetProperty("joins").EnumerateArray(),
+                    _ => [],
+                };
+                foreach (JsonElement join in joins)
+                {
+                    string id = join.GetProperty("client").GetString()!;
+                    if (!watcherIds.Contains(id))
+                    {
+                        joined.Add(id);
+                    }
+                }
+            }
 
-        double complete = clock.Elapsed.TotalMilliseconds;
+            return (Complete: clock.Elapsed.TotalMilliseconds, Frames: frames);
+        })));
+
+        double complete = counted.Max(c => c.Complete);
+        int frames = counted[0].Frames;
         acked.Wait(deadline.Token);
+        ClientWebSocket watcher = watchers[0];
         double lastAckMs = Interlocked.Read(ref lastAck) * 1000.0 / Stopwatch.Frequency;
         string cpu = usage.Report();
         long rssAfter = pid > 0 ? Usage.RssKiB(pid) : 0;
@@ -98,12 +127,18 @@ public static class Presence
 
         stop.Cancel();
         await Task.WhenAll(clients);
+        foreach (ClientWebSocket each in watchers)
+        {
+            each.Dispose();
+        }
+
         long naive = (long)o.Subs * (o.Subs - 1) / 2;
         Console.WriteLine(string.Join(' ',
             "RESULT mode=presence",
             $"clients={o.Subs} nodes={urls.Length} topic={o.Topic}",
             Usage.F("complete_ms", complete),
             Usage.F("after_last_ack_ms", complete - lastAckMs),
+            "after_last_ack_ms_per_node=" + string.Join(',', counted.Select(c => (c.Complete - lastAckMs).ToString("F1", System.Globalization.CultureInfo.InvariantCulture))),
             $"watcher_frames={frames} naive_frames={naive + o.Subs}",
             Usage.F("rss_kib_per_client", pid > 0 ? (rssAfter - rssBefore) / (double)o.Subs : 0),
             Usage.F("stats_per_s", statsPerSecond),

@@ -196,4 +196,51 @@ public class PresenceTests
         Assert.Equal((2, 1), (capped.GetProperty("count").GetInt32(), capped.GetProperty("users").GetInt32()));
         Assert.Contains("presence-max-clients", capped.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_client_that_floods_presence_requests_without_reading_is_closed_as_a_slow_consumer_and_others_are_served()
+    {
+        await using TestServer server = await TestServer.StartAsync(Config);
+        var present = new List<ClientWebSocket>();
+        try
+        {
+            // Ten present clients with 2 KB of info each: every list answer is over 20 KB.
+            for (int i = 0; i < 10; i++)
+            {
+                ClientWebSocket client = await ConnectAsync(server, Tokens.Make("user" + i, info: new Dictionary<string, object> { ["bio"] = new string('b', 2000) }));
+                present.Add(client);
+                await SubscribeAsync(client, "quiet:big");
+            }
+
+            using var flooder = new ClientWebSocket();
+            flooder.Options.SetBuffer(4096, 4096);
+            await flooder.ConnectAsync(server.Uri("/pubsub"), CancellationToken.None);
+            Task<ActorSocket.Actors.Connections.ConnectionTerminated> ended = server.NextTerminationAsync(TimeSpan.FromSeconds(30));
+            byte[] request = System.Text.Encoding.UTF8.GetBytes("""{"op":"presence","topic":"quiet:big"}""");
+
+            // Never read: the outbound cap (4 MiB) ends it long before 5,000 requests.
+            for (int i = 0; i < 5000 && !ended.IsCompleted; i++)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try
+                {
+                    await flooder.SendAsync(request, WebSocketMessageType.Text, true, timeout.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+                {
+                    break; // the server stopped reading, or closed
+                }
+            }
+
+            ActorSocket.Actors.Connections.ConnectionTerminated termination = await ended;
+            Assert.Equal(ActorSocket.Actors.Connections.TerminationCause.SlowConsumer, termination.Cause);
+            Assert.Equal(ActorSocket.Protocol.CloseCode.PolicyViolation, termination.CloseCode);
+            JsonElement stats = await RequestAsync(present[0], """{"op":"presence-stats","topic":"quiet:big","id":1}""");
+            Assert.Equal((10, 10), (stats.GetProperty("clients").GetInt32(), stats.GetProperty("users").GetInt32()));
+        }
+        finally
+        {
+            present.ForEach(client => client.Dispose());
+        }
+    }
 }

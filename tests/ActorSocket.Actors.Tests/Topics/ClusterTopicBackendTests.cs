@@ -302,9 +302,9 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
     private static System.Text.Json.JsonElement PresenceFrame(Akka.TestKit.TestProbe probe) =>
         System.Text.Json.JsonDocument.Parse(probe.ExpectMsg<ActorSocket.Actors.Handlers.Connection.SendText>(TimeSpan.FromSeconds(10)).Utf8).RootElement.Clone();
 
-    private System.Text.Json.JsonElement Ask(IActorRef backend, bool stats)
+    private System.Text.Json.JsonElement Ask(IActorRef backend, bool stats, string topic = "p:room")
     {
-        backend.Tell(new PresenceQuery("p:room", stats, null, "q"));
+        backend.Tell(new PresenceQuery(topic, stats, null, "q"));
         return System.Text.Json.JsonDocument.Parse(ExpectMsg<PresenceAnswer>(TimeSpan.FromSeconds(15)).Frame).RootElement.Clone();
     }
 
@@ -358,6 +358,32 @@ public sealed class ClusterTopicBackendTests : TopicBackendContract
         while (left.GetProperty("op").GetString() == "join"); // a2's own join is not sent to onA, others may be
         Assert.Equal(("leave", "b1", true), (left.GetProperty("op").GetString(), left.GetProperty("client").GetString(), left.GetProperty("last").GetBoolean()));
         Assert.Equal(2, Ask(backendA, stats: true).GetProperty("clients").GetInt32());
+    }
+
+    [Fact]
+    public void The_presence_cap_counts_the_clients_of_every_node()
+    {
+        IActorRef backendA = CreateBackend();
+        IActorRef backendB = PublishVia(backendA);
+        backendA.Tell(new Topic.Subscribe("pc:room", CreateTestProbe(), "ok", Format: TopicFrameFormat.PubSub) { Presence = new PresenceEntry("a1", "ann", default) });
+        ExpectMsg("ok");
+        Assert.Equal(1, Ask(backendB, stats: false, "pc:room").GetProperty("clients").GetArrayLength()); // at the cap: still a list
+
+        // One more on B: two present across the nodes, one more than the cap. Both nodes answer with the counts only.
+        backendB.Tell(new Topic.Subscribe("pc:room", CreateTestProbe(_nodeB), "ok", Format: TopicFrameFormat.PubSub) { Presence = new PresenceEntry("b1", "bob", default) });
+        ExpectMsg("ok");
+        foreach (IActorRef backend in new[] { backendA, backendB })
+        {
+            AwaitAssert(
+                () =>
+                {
+                    System.Text.Json.JsonElement capped = Ask(backend, stats: false, "pc:room");
+                    Assert.False(capped.TryGetProperty("clients", out _));
+                    Assert.Equal((2, 2), (capped.GetProperty("count").GetInt32(), capped.GetProperty("users").GetInt32()));
+                },
+                TimeSpan.FromSeconds(10),
+                TimeSpan.FromMilliseconds(100));
+        }
     }
 
     [Fact]

@@ -148,12 +148,13 @@ public abstract class TopicBackendContract : TestKit
     /// <summary>Subscriptions the backend holds now (from its metrics).</summary>
     protected abstract double SubscriptionCount();
 
-    /// <summary>The namespaces of the backends under test: <c>w</c> allows wildcard subscriptions, <c>p</c> has presence and join/leave.</summary>
+    /// <summary>The namespaces of the backends under test: <c>w</c> allows wildcard subscriptions, <c>p</c> has presence and join/leave, <c>pc</c> lists at most one present client.</summary>
     internal static NamespaceTable WildcardNamespaces { get; } = new(
         new NamespaceSettings(),
         [
             new NamespaceSettings { Name = "w", Wildcards = true },
             new NamespaceSettings { Name = "p", Presence = true, JoinLeave = true, PresenceWindow = TimeSpan.FromMilliseconds(50) },
+            new NamespaceSettings { Name = "pc", Presence = true, PresenceMaxClients = 1 },
         ]);
 
     private List<(string Topic, string Data)> Receive(Akka.TestKit.TestProbe probe, int count) =>
