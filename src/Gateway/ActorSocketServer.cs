@@ -35,6 +35,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
     private readonly HistoryStore? _store;
     private readonly IActorRef? _userBudgets;
     private IActorRef? _userLimits;
+    private ActorSocket.Actors.Api.ServerApi? _api;
     private volatile bool _shuttingDown;
 
     /// <summary>Creates a server that is not listening yet.</summary>
@@ -96,18 +97,32 @@ public sealed class ActorSocketServer : IAsyncDisposable
         }
 
         _topics = _system.ActorOf(ActorSocket.Actors.Topics.TopicRegistry.Props(_options.Topics, Metrics, cluster, _budget, durableOwners), "topics");
+
+        // The server API's part on this node, on every node of a cluster (another node's API asks it).
+        var users = new ActorSocket.Actors.Api.UserDirectory();
+        IActorRef apiNode = _system.ActorOf(ActorSocket.Actors.Api.ApiNode.Props(users, _topics, Metrics, Api.ApiEndpoints.Version), ActorSocket.Actors.Api.ApiNode.Name);
+        _api = new ActorSocket.Actors.Api.ServerApi(_system, _topics, apiNode, _options.PubSub with { Metrics = Metrics }, cluster is not null, _options.Api.Timeout);
+        var api = new Api.ApiEndpoints(_options.Api, () => _api);
+        if (api.Enabled)
+        {
+            _logger.LogInformation("Server API on /api/ with {KeyCount} key(s)", _options.Api.Keys.Count);
+        }
+
         var routes = new RouteTable(BuildRoutes().Concat(extraRoutes ?? []));
         var context = new ServerContext(
             _options.Connection,
             routes,
-            new HttpEndpoints(Metrics, () => _shuttingDown, cluster is null ? null : () => ClusterMonitor.Describe(Akka.Cluster.Cluster.Get(_system)), _store is null ? null : () => _store.Reachable, _options.DemoTokens),
+            new HttpEndpoints(Metrics, () => _shuttingDown, cluster is null ? null : () => ClusterMonitor.Describe(Akka.Cluster.Cluster.Get(_system)), _store is null ? null : () => _store.Reachable, _options.DemoTokens, api),
             Metrics,
             ConnectionLogger,
             _options.MaxConnections,
             certificate is null ? socket => new SocketTransport(socket, _options.ReadinessReads) : socket => new TlsTransport(socket, certificate),
             new TrustedProxies(_options.TrustedProxies),
             _topics,
-            certificate is not null);
+            certificate is not null)
+        {
+            Users = users,
+        };
         _supervisor = _system.ActorOf(ConnectionsSupervisor.Props(context), "connections");
 
         // Akka's scheduler starts its timer thread on first use and blocks the caller until it runs.

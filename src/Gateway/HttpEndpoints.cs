@@ -4,7 +4,7 @@ using ActorSocket.Protocol.Http;
 
 namespace ActorSocket.Gateway;
 
-/// <summary>The plain HTTP routes: <c>GET /</c> (the chat page), <c>GET /healthz</c>, <c>GET /metrics</c>, and, when enabled, <c>GET /demo/token</c>.</summary>
+/// <summary>The plain HTTP routes: <c>GET /</c> (the chat page), <c>GET /healthz</c>, <c>GET /metrics</c>, and, when enabled, <c>GET /demo/token</c> and the server API under <c>/api/</c>.</summary>
 internal sealed class HttpEndpoints : IHttpEndpoints
 {
     private readonly ServerMetrics _metrics;
@@ -12,6 +12,7 @@ internal sealed class HttpEndpoints : IHttpEndpoints
     private readonly Func<(bool Member, string Description)>? _clusterStatus;
     private readonly Func<bool>? _storeReachable;
     private readonly DemoTokens? _demo;
+    private readonly Api.ApiEndpoints? _api;
 
     /// <summary>Creates the endpoints.</summary>
     /// <param name="metrics">What <c>/metrics</c> exports.</param>
@@ -26,8 +27,10 @@ internal sealed class HttpEndpoints : IHttpEndpoints
     /// every other topic still works.
     /// </param>
     /// <param name="demo">The demo token issuer, served at <c>GET /demo/token</c>; null: no such route.</param>
-    public HttpEndpoints(ServerMetrics metrics, Func<bool> isShuttingDown, Func<(bool Member, string Description)>? clusterStatus = null, Func<bool>? storeReachable = null, DemoTokens? demo = null)
+    /// <param name="api">The server API, served under <c>/api/</c> when it has a key; null: none.</param>
+    public HttpEndpoints(ServerMetrics metrics, Func<bool> isShuttingDown, Func<(bool Member, string Description)>? clusterStatus = null, Func<bool>? storeReachable = null, DemoTokens? demo = null, Api.ApiEndpoints? api = null)
     {
+        _api = api;
         _demo = demo;
         _metrics = metrics;
         _isShuttingDown = isShuttingDown;
@@ -38,6 +41,11 @@ internal sealed class HttpEndpoints : IHttpEndpoints
     /// <inheritdoc />
     public Task<HttpResponse>? TryHandle(HttpRequest request)
     {
+        if (_api?.Serves(request.Path) == true)
+        {
+            return _api.HandleAsync(request);
+        }
+
         switch (request.Path)
         {
             case "/":
@@ -57,6 +65,9 @@ internal sealed class HttpEndpoints : IHttpEndpoints
                 return null;
         }
     }
+
+    /// <inheritdoc />
+    public int BodyLimit(HttpRequest request) => _api?.Serves(request.Path) == true ? _api.MaxBodyBytes : 0;
 
     /// <inheritdoc />
     public string? UpgradeRefusal()

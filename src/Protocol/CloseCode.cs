@@ -59,4 +59,7 @@ public enum CloseCode : ushort
 
     /// <summary>3001 (used by ActorSocket): the connection's token expired without a refresh; reconnect with a fresh token.</summary>
     TokenExpired = 3001,
+
+    /// <summary>3002 (used by ActorSocket): the application's backend disconnected this user (server API); do not reconnect by yourself.</summary>
+    Disconnected = 3002,
 }

@@ -36,6 +36,12 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
     private const string PresenceSnapshotManifest = "PN";
     private const string PresenceDeltaManifest = "PD";
     private const string UserVerdictManifest = "UV";
+    private const string UserCommandManifest = "AU";
+    private const string UserActedManifest = "AA";
+    private const string ChannelsQueryManifest = "AC";
+    private const string ChannelsAnswerManifest = "AL";
+    private const string InfoQueryManifest = "AI";
+    private const string InfoAnswerManifest = "AN";
 
     // What durable topics keep in their store: read back after restarts and upgrades, so these
     // formats only ever gain new manifests, never change under an old one.
@@ -73,6 +79,12 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         PresenceSnapshot => PresenceSnapshotManifest,
         PresenceDelta => PresenceDeltaManifest,
         Identity.UserVerdict => UserVerdictManifest,
+        Api.UserCommand => UserCommandManifest,
+        Api.UserActed => UserActedManifest,
+        Api.ChannelsQuery => ChannelsQueryManifest,
+        Api.ChannelsAnswer => ChannelsAnswerManifest,
+        Api.InfoQuery => InfoQueryManifest,
+        Api.InfoAnswer => InfoAnswerManifest,
         StreamAppended => AppendedEventManifest,
         StreamSnapshot => SnapshotManifest,
         _ => throw new ArgumentException("Cannot serialize " + o.GetType() + ".", nameof(o)),
@@ -125,6 +137,9 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                     return bytes;
                 }
 
+            case Api.UserCommand or Api.UserActed or Api.ChannelsQuery or Api.ChannelsAnswer or Api.InfoQuery or Api.InfoAnswer:
+                return ApiToBinary(obj);
+
             case IClusterTopicMessage owned:
                 return OwnerToBinary(owned);
 
@@ -175,6 +190,14 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                 foreach (long correlation in appended.Correlations)
                 {
                     writer.Long(correlation);
+                }
+
+                // The positions come after what older nodes read, so a node of either version reads the other's.
+                writer.String(appended.Epoch);
+                writer.VarInt((uint)appended.Offsets.Count);
+                foreach (long offset in appended.Offsets)
+                {
+                    writer.Long(offset);
                 }
 
                 break;
@@ -259,6 +282,50 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
 
     // A durable stream's events and snapshots: each message with its kind, offset, publish time (Unix
     // milliseconds) and bytes.
+    /// <summary>The server API's questions between nodes and their answers.</summary>
+    private static byte[] ApiToBinary(object message)
+    {
+        var writer = new GrowingWriter();
+        switch (message)
+        {
+            case Api.UserCommand command:
+                writer.Byte((byte)command.Action);
+                writer.String(command.User);
+                writer.String(command.Topic);
+                writer.String(command.Reason);
+                break;
+            case Api.UserActed acted:
+                writer.String(acted.Node);
+                writer.Long(acted.Connections);
+                break;
+            case Api.ChannelsQuery query:
+                writer.Long(query.Max);
+                break;
+            case Api.ChannelsAnswer answer:
+                writer.String(answer.Node);
+                writer.Byte(answer.Truncated ? (byte)1 : (byte)0);
+                writer.VarInt((uint)answer.Channels.Count);
+                foreach (Api.ChannelCount channel in answer.Channels)
+                {
+                    writer.String(channel.Topic);
+                    writer.Long(channel.Subscribers);
+                }
+
+                break;
+            case Api.InfoQuery:
+                break;
+            case Api.InfoAnswer info:
+                writer.String(info.Node);
+                writer.Long(info.Connections);
+                writer.Long(info.Topics);
+                writer.Long(info.UptimeSeconds);
+                writer.String(info.Version);
+                break;
+        }
+
+        return writer.ToArray();
+    }
+
     private static byte[] StoredToBinary(IStoredHistory stored)
     {
         var writer = new GrowingWriter();
@@ -333,7 +400,19 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                         correlations[i] = reader.Long();
                     }
 
-                    return new OwnerAppended(topic, correlations);
+                    if (!reader.HasMore)
+                    {
+                        return new OwnerAppended(topic, correlations, string.Empty, []);
+                    }
+
+                    string epoch = reader.String();
+                    var offsets = new long[reader.Count()];
+                    for (int i = 0; i < offsets.Length; i++)
+                    {
+                        offsets[i] = reader.Long();
+                    }
+
+                    return new OwnerAppended(topic, correlations, epoch, offsets);
                 }
 
             case StreamManifest:
@@ -392,6 +471,35 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
                 return new Identity.UserTake(reader.String(), reader.Long(), BitConverter.Int64BitsToDouble(reader.Long()), BitConverter.Int64BitsToDouble(reader.Long()));
             case UserVerdictManifest:
                 return new Identity.UserVerdict(reader.Long(), reader.Long());
+            case UserCommandManifest:
+                {
+                    byte action = reader.Byte();
+                    return action is >= (byte)Api.UserAction.Subscribe and <= (byte)Api.UserAction.Disconnect
+                        ? new Api.UserCommand((Api.UserAction)action, reader.String(), reader.String(), reader.String())
+                        : throw new System.Runtime.Serialization.SerializationException("A user command of kind " + action + ".");
+                }
+
+            case UserActedManifest:
+                return new Api.UserActed(reader.String(), (int)Math.Clamp(reader.Long(), 0, int.MaxValue));
+            case ChannelsQueryManifest:
+                return new Api.ChannelsQuery((int)Math.Clamp(reader.Long(), 0, Api.ServerApi.MaxChannelsPerNode));
+            case ChannelsAnswerManifest:
+                {
+                    string node = reader.String();
+                    bool truncated = reader.Flag();
+                    var channels = new Api.ChannelCount[reader.Count()];
+                    for (int i = 0; i < channels.Length; i++)
+                    {
+                        channels[i] = new Api.ChannelCount(reader.String(), (int)Math.Clamp(reader.Long(), 0, int.MaxValue));
+                    }
+
+                    return new Api.ChannelsAnswer(node, channels, truncated);
+                }
+
+            case InfoQueryManifest:
+                return Api.InfoQuery.Instance;
+            case InfoAnswerManifest:
+                return new Api.InfoAnswer(reader.String(), reader.Long(), reader.Long(), reader.Long(), reader.String());
             case RefusedManifest:
                 return new OwnerRefused(reader.String(), reader.Long(), reader.Refusal());
             case HistoryManifest:
@@ -605,6 +713,9 @@ internal sealed class ClusterTopicSerializer : SerializerWithStringManifest
         // allocated or sliced: a corrupt or hostile message ends in a SerializationException, never
         // in an allocation sized by a number it claims.
         private readonly int Remaining => _buffer.Length - _position;
+
+        /// <summary>Whether bytes are left: fields a newer node appends to a message an older one also sends.</summary>
+        public readonly bool HasMore => Remaining > 0;
 
         public long Long()
         {

@@ -35,7 +35,7 @@ internal sealed class OwnedStream : ITopicStream
     private readonly string _name;
     private readonly IActorRef _owners;
     private readonly Dictionary<long, (Topic.Subscribe Subscribe, IActorRef Sender, DateTimeOffset Sent)> _joins = [];
-    private readonly Dictionary<long, (IActorRef Sender, object? Ack, DateTimeOffset Sent)> _publishes = [];
+    private readonly Dictionary<long, (IActorRef Sender, object? Ack, DateTimeOffset Sent, bool WantsPosition)> _publishes = [];
     private readonly Dictionary<long, (Topic.History Request, IActorRef Sender, DateTimeOffset Sent)> _reads = [];
     private bool _retrying;
     private long _correlation;
@@ -63,7 +63,7 @@ internal sealed class OwnedStream : ITopicStream
     public void Publish(Topic.Publish publish, IActorRef sender)
     {
         long correlation = ++_correlation;
-        _publishes[correlation] = (sender, publish.Ack, _topic.Now);
+        _publishes[correlation] = (sender, publish.Ack, _topic.Now, publish.WantsPosition);
         _owners.Tell(new OwnerPublish(_name, publish.Message, correlation), Self);
         StartRetrying();
     }
@@ -137,9 +137,18 @@ internal sealed class OwnedStream : ITopicStream
                 Joined(answer, _context.Sender);
                 return true;
             case OwnerAppended appended:
-                foreach (long correlation in appended.Correlations)
+                for (int i = 0; i < appended.Correlations.Count; i++)
                 {
-                    if (_publishes.Remove(correlation, out var publish) && publish.Ack is not null)
+                    if (!_publishes.Remove(appended.Correlations[i], out var publish))
+                    {
+                        continue;
+                    }
+
+                    if (publish.WantsPosition && i < appended.Offsets.Count)
+                    {
+                        publish.Sender.Tell(new Topic.Published(publish.Ack, new PubSubPosition(appended.Epoch, appended.Offsets[i])));
+                    }
+                    else if (publish.Ack is not null)
                     {
                         publish.Sender.Tell(publish.Ack);
                     }
@@ -302,7 +311,7 @@ internal sealed class OwnedStream : ITopicStream
         if (_publishes.Count > 0)
         {
             _link.Metrics.PublishesInDoubt.Inc(_publishes.Count);
-            foreach ((IActorRef sender, object? ack, _) in _publishes.Values)
+            foreach ((IActorRef sender, object? ack, _, _) in _publishes.Values)
             {
                 sender.Tell(new TopicRefused(ack, PubSubError.Unavailable, "the node that ordered topic " + _name + " left the cluster before confirming this publish; it may not have been delivered"));
             }

@@ -56,7 +56,9 @@ internal sealed record OwnerPublish(string Topic, TopicMessage Message, long Cor
 /// <summary>Owner to a publishing follower: these publishes have their offsets and were sent to every follower.</summary>
 /// <param name="Topic">The topic.</param>
 /// <param name="Correlations">The publishes' correlations.</param>
-internal sealed record OwnerAppended(string Topic, IReadOnlyList<long> Correlations) : IClusterTopicMessage;
+/// <param name="Epoch">The stream's epoch (empty from a node that did not send positions).</param>
+/// <param name="Offsets">The offset each publish was given, in the order of <paramref name="Correlations"/> (empty from a node that did not send them).</param>
+internal sealed record OwnerAppended(string Topic, IReadOnlyList<long> Correlations, string Epoch, IReadOnlyList<long> Offsets) : IClusterTopicMessage;
 
 /// <summary>Owner to every follower: messages of the stream, in offset order.</summary>
 /// <param name="Topic">The topic.</param>

@@ -51,7 +51,7 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     private readonly ServerMetrics _metrics;
     private readonly HashSet<IActorRef> _followers = [];
     private readonly List<TopicMessage> _batch = [];
-    private readonly Dictionary<IActorRef, List<long>> _appended = [];
+    private readonly Dictionary<IActorRef, (List<long> Correlations, List<long> Offsets)> _appended = [];
     private readonly int _maxOwners;
     private readonly HistoryStore? _store;
     private readonly List<(TopicMessage Message, IActorRef Sender, long Correlation)> _pending = [];
@@ -403,12 +403,13 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
     private void Sequenced(TopicMessage message, IActorRef publisher, long correlation)
     {
         _batch.Add(message);
-        if (!_appended.TryGetValue(publisher, out List<long>? correlations))
+        if (!_appended.TryGetValue(publisher, out var appended))
         {
-            _appended[publisher] = correlations = [];
+            _appended[publisher] = appended = ([], []);
         }
 
-        correlations.Add(correlation);
+        appended.Correlations.Add(correlation);
+        appended.Offsets.Add(message.Offset);
     }
 
     private void ScheduleFlush()
@@ -666,9 +667,9 @@ internal sealed class TopicOwner : UntypedActor, IWithTimers, IWithUnboundedStas
             _batch.Clear();
         }
 
-        foreach ((IActorRef publisher, List<long> correlations) in _appended)
+        foreach ((IActorRef publisher, (List<long> correlations, List<long> offsets)) in _appended)
         {
-            publisher.Tell(new OwnerAppended(_topic, correlations));
+            publisher.Tell(new OwnerAppended(_topic, correlations, _history!.Epoch, offsets));
         }
 
         _appended.Clear();

@@ -22,6 +22,9 @@ internal sealed partial class ConnectionActor
         /// <summary>The request head is read.</summary>
         Reading,
 
+        /// <summary>A plain HTTP route's body is read (bounded by the route's limit and the handshake timeout).</summary>
+        ReadingBody,
+
         /// <summary>The route's handshake hooks decide; reading waits.</summary>
         Deciding,
 
@@ -77,7 +80,7 @@ internal sealed partial class ConnectionActor
                 return true;
             case Shutdown:
                 _shuttingDown = true;
-                if (_handshake!.Step is HandshakeStep.Starting or HandshakeStep.Reading)
+                if (_handshake!.Step is HandshakeStep.Starting or HandshakeStep.Reading or HandshakeStep.ReadingBody)
                 {
                     End(null, EndMode.Abort);
                 }
@@ -156,6 +159,40 @@ internal sealed partial class ConnectionActor
         }
 
         Route? route = _context.Routes.Find(request.Path);
+        if (route is null && !request.IsWebSocketUpgrade && _context.Http.BodyLimit(request) is > 0 and int limit)
+        {
+            // A plain route that takes a body (the server API): read it whole first.
+            int? length = HttpRequestParser.BodyLength(request, limit, out HttpResponse? refused);
+            if (length is null)
+            {
+                _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress}: {Path} refused: {Status} {Problem}", _id, Remote, request.Path, refused!.StatusCode, System.Text.Encoding.UTF8.GetString(refused.Body.Span).TrimEnd());
+                Respond(refused);
+                return;
+            }
+
+            if (length > 0)
+            {
+                handshake.Body = new byte[length.Value];
+                handshake.Step = HandshakeStep.ReadingBody;
+                int early = handshake.HeadLength - consumed;
+                if (early > 0)
+                {
+                    OnBodyData(handshake.Head.AsSpan(consumed, early));
+                    return;
+                }
+
+                if (string.Equals(request.GetHeader("Expect"), "100-continue", StringComparison.OrdinalIgnoreCase))
+                {
+                    // RFC 9110 10.1.1: the client waits for this before it sends the body.
+                    _raw = new System.Buffers.ArrayBufferWriter<byte>(32);
+                    System.Buffers.BuffersExtensions.Write(_raw, "HTTP/1.1 100 Continue\r\n\r\n"u8);
+                    Flush();
+                }
+
+                return;
+            }
+        }
+
         if (route is null)
         {
             Task<HttpResponse>? answer = request.IsWebSocketUpgrade ? null : _context.Http.TryHandle(request);
@@ -165,8 +202,7 @@ internal sealed partial class ConnectionActor
                 return;
             }
 
-            handshake.Step = HandshakeStep.Routing;
-            answer.PipeTo(Self, success: response => new HttpAnswered(response), failure: _ => new HttpAnswered(HttpResponse.Text(500, "internal error")));
+            Route(answer);
             return;
         }
 
@@ -203,6 +239,39 @@ internal sealed partial class ConnectionActor
         }
 
         Accept(route, decision, null, client);
+    }
+
+    /// <summary>Bytes of a plain route's body; once it is whole, the route answers (bytes past it are discarded).</summary>
+    private void OnBodyData(ReadOnlySpan<byte> data)
+    {
+        HandshakeState handshake = _handshake!;
+        int take = Math.Min(data.Length, handshake.Body!.Length - handshake.BodyLength);
+        data[..take].CopyTo(handshake.Body.AsSpan(handshake.BodyLength));
+        handshake.BodyLength += take;
+        if (handshake.BodyLength < handshake.Body.Length)
+        {
+            return;
+        }
+
+        HttpRequest request = handshake.Request!;
+        request.Body = handshake.Body;
+        handshake.Body = null;
+        handshake.ReturnHead();
+        Task<HttpResponse>? answer = _context.Http.TryHandle(request);
+        if (answer is null)
+        {
+            Respond(HttpResponse.Text(404, "no route for " + request.Path));
+            return;
+        }
+
+        Route(answer);
+    }
+
+    /// <summary>A plain HTTP route works out its answer, which comes back as <see cref="HttpAnswered"/>.</summary>
+    private void Route(Task<HttpResponse> answer)
+    {
+        _handshake!.Step = HandshakeStep.Routing;
+        answer.PipeTo(Self, success: response => new HttpAnswered(response), failure: _ => new HttpAnswered(HttpResponse.Text(500, "internal error")));
     }
 
     private static async Task<HandshakeVerdict> RunHooksAsync(IReadOnlyList<IHandshakeHook> hooks, HandshakeContext context, CancellationToken cancellation)
@@ -304,6 +373,10 @@ internal sealed partial class ConnectionActor
         /// <summary>The parsed request, and how many bytes of <see cref="Head"/> it took (frames may follow).</summary>
         public HttpRequest? Request;
         public int Consumed;
+
+        /// <summary>A plain route's body being read (sized by its Content-Length, within the route's limit), and how much of it is filled.</summary>
+        public byte[]? Body;
+        public int BodyLength;
 
         public void ReturnHead()
         {

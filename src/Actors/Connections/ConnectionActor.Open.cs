@@ -59,6 +59,11 @@ internal sealed partial class ConnectionActor
 
         StartKeepalive();
         ExpireWith(identity);
+        if (identity is Identity.ClientIdentity { User: { Length: > 0 } user })
+        {
+            IdentifiedAs(user);
+        }
+
         // Messages handed to a handler and not yet taken by it are bounded: past the window the
         // socket is not read (websockets' max_queue). An inline handler counts requests it has not
         // answered yet; a handler actor's mailbox acknowledges what it takes; a flow acknowledges itself.
@@ -143,10 +148,25 @@ internal sealed partial class ConnectionActor
                 return true;
             case Tick:
                 return true;
+            case Api.ServerDisconnect disconnect:
+                _context.Logger.LogInformation("Connection {ConnectionId} from {RemoteAddress}: its user was disconnected through the server API", _id, Remote);
+                StartClose(Protocol.CloseCode.Disconnected, disconnect.Reason.Length > 0 ? disconnect.Reason : "disconnected", TerminationCause.Closed);
+                return true;
             default:
                 if (_inline is not null && InlineMessage(message))
                 {
                     return true;
+                }
+
+                switch (message)
+                {
+                    // A server-side subscribe for a connection whose handler is not /pubsub's: nothing to do.
+                    case Api.ServerSubscribe subscribe:
+                        subscribe.ReplyTo.Tell(new Api.ServerActed(subscribe.Correlation, false));
+                        return true;
+                    case Api.ServerUnsubscribe unsubscribe:
+                        unsubscribe.ReplyTo.Tell(new Api.ServerActed(unsubscribe.Correlation, false));
+                        return true;
                 }
 
                 return OnTopicMessage(message);

@@ -147,7 +147,7 @@ internal sealed partial class ConnectionActor : UntypedActor, IReadSink
     /// <inheritdoc />
     bool IReadSink.WantsBytes => _phase switch
     {
-        Phase.Handshaking => _handshake!.Step is HandshakeStep.Reading or HandshakeStep.Routing or HandshakeStep.Responding,
+        Phase.Handshaking => _handshake!.Step is HandshakeStep.Reading or HandshakeStep.ReadingBody or HandshakeStep.Routing or HandshakeStep.Responding,
         Phase.Open => !_readPaused,
         _ => _ending!.Lingering,
     };
@@ -160,6 +160,9 @@ internal sealed partial class ConnectionActor : UntypedActor, IReadSink
         {
             case Phase.Handshaking when _handshake!.Step == HandshakeStep.Reading:
                 OnHandshakeData(data);
+                break;
+            case Phase.Handshaking when _handshake!.Step == HandshakeStep.ReadingBody:
+                OnBodyData(data);
                 break;
             case Phase.Open:
                 OnOpenData(data);
@@ -215,6 +218,7 @@ internal sealed partial class ConnectionActor : UntypedActor, IReadSink
         ReportCounters();
         CancelTimers();
         ReleaseCountedAddress();
+        ForgetUser();
         _reader?.Stop();
         _cancellationSource?.Cancel();
         _transport.Dispose();

@@ -32,6 +32,9 @@ internal sealed record ServerContext(
 {
     private AddressLimits? _addressLimits;
 
+    /// <summary>The connections of each user on this node, for the server API; null: not tracked.</summary>
+    internal Api.UserDirectory? Users { get; init; }
+
     /// <summary>The clock of the server-wide accept rate, in milliseconds.</summary>
     internal Func<long> Clock { get; init; } = static () => Environment.TickCount64;
 

@@ -240,6 +240,7 @@ internal sealed class InlinePubSubHandler : InlineHandler
         }
 
         _identity = identity;
+        (connection as Connections.ConnectionActor)?.IdentifiedAs(identity.User); // the server API's commands for this user reach it
         TimeSpan grace = _settings.Jwt!.Settings.ExpiryGrace;
         connection.SetDeadline(identity.ExpiresAt is { } expires ? expires - now + grace : null, CloseCode.TokenExpired, "token expired");
         if (request.Op == PubSubOp.Connect)
@@ -298,7 +299,15 @@ internal sealed class InlinePubSubHandler : InlineHandler
     /// private topics and user channels. The message names the rule that refused, never another
     /// user's data.
     /// </summary>
-    internal static PubSubError? Refusal(in PubSubRequest request, NamespaceSettings space, ClientIdentity? identity)
+    internal static PubSubError? Refusal(in PubSubRequest request, NamespaceSettings space, ClientIdentity? identity) =>
+        Invalid(request, space) ?? Forbidden(request, space, identity);
+
+    /// <summary>
+    /// Why <paramref name="request"/> makes no sense in <paramref name="space"/>, whoever asks (the
+    /// server API too): presence or history where the namespace has none, a malformed pattern, a
+    /// pattern where a concrete topic is needed; null when it does.
+    /// </summary>
+    internal static PubSubError? Invalid(in PubSubRequest request, NamespaceSettings space)
     {
         if (!space.Presence && request.Op is PubSubOp.Presence or PubSubOp.PresenceStats)
         {
@@ -336,6 +345,13 @@ internal sealed class InlinePubSubHandler : InlineHandler
         {
             return new PubSubError(PubSubError.BadRequest, invalid, request.Id);
         }
+
+        return null;
+    }
+
+    /// <summary>Whether the namespace's permissions, its private prefix or user channels refuse <paramref name="request"/> to <paramref name="identity"/>; null when they allow it.</summary>
+    private static PubSubError? Forbidden(in PubSubRequest request, NamespaceSettings space, ClientIdentity? identity)
+    {
 
         (Permission rule, string key, string what) = request.Op switch
         {
@@ -457,6 +473,11 @@ internal sealed class InlinePubSubHandler : InlineHandler
     /// <inheritdoc />
     public override bool OnMessage(object message, IInlineConnection connection)
     {
+        if (OnServerCommand(message, connection))
+        {
+            return true;
+        }
+
         // EndPending comes last: it may resume the connection's reading, which hands this handler the
         // requests held back meanwhile, so this answer and its state change must be done by then.
         if (message is TopicRefused { Ack: Acked refusedRequest } refused)
@@ -512,10 +533,68 @@ internal sealed class InlinePubSubHandler : InlineHandler
     }
 
     /// <summary>
+    /// The server API acting for this connection's user: a subscribe or unsubscribe made here as if
+    /// the client had asked (without the namespace's permissions: the backend decides), the client
+    /// told with a <c>subscribed</c> or <c>unsubscribed</c> frame, the API node with
+    /// <see cref="Api.ServerActed"/>. Not counted in the client's window of unanswered requests.
+    /// </summary>
+    private bool OnServerCommand(object message, IInlineConnection connection)
+    {
+        switch (message)
+        {
+            case Api.ServerSubscribe subscribe:
+                _subscribed ??= new HashSet<string>(StringComparer.Ordinal);
+                if (_subscribed.Contains(subscribe.Topic) || _subscribed.Count >= _settings.MaxTopicsPerConnection)
+                {
+                    // Subscribed already (nothing changes), or at the connection's limit (refused).
+                    subscribe.ReplyTo.Tell(new Api.ServerActed(subscribe.Correlation, _subscribed.Contains(subscribe.Topic)), connection.Self);
+                    return true;
+                }
+
+                _subscribed.Add(subscribe.Topic);
+                NamespaceSettings space = _settings.Namespaces.For(subscribe.Topic);
+                connection.Topics.Tell(
+                    new Topic.Subscribe(subscribe.Topic, connection.Self, new ServerAck(subscribe.Topic, subscribe.ReplyTo, subscribe.Correlation, Subscribe: true), AcceptsBatches: true, Format: TopicFormat(connection), Origin: Origin)
+                    {
+                        Presence = space.Presence && !TopicPattern.IsPattern(subscribe.Topic) ? new PresenceEntry(ClientId, _identity?.User ?? string.Empty, _identity?.InfoJson ?? default) : null,
+                    },
+                    connection.Self);
+                return true;
+            case Api.ServerUnsubscribe unsubscribe:
+                if (_subscribed?.Remove(unsubscribe.Topic) != true)
+                {
+                    unsubscribe.ReplyTo.Tell(new Api.ServerActed(unsubscribe.Correlation, false), connection.Self); // not subscribed here
+                    return true;
+                }
+
+                connection.Topics.Tell(new Topic.Unsubscribe(unsubscribe.Topic, connection.Self, new ServerAck(unsubscribe.Topic, unsubscribe.ReplyTo, unsubscribe.Correlation, Subscribe: false)), connection.Self);
+                return true;
+            case ServerAck done:
+                connection.SendText(PubSubCodec.EncodeServerSubscription(done.Subscribe, done.Topic, null));
+                done.ReplyTo.Tell(new Api.ServerActed(done.Correlation, true), connection.Self);
+                return true;
+            case Topic.Subscribed { Ack: ServerAck done } positioned:
+                connection.SendText(PubSubCodec.EncodeServerSubscription(true, done.Topic, positioned.Position));
+                done.ReplyTo.Tell(new Api.ServerActed(done.Correlation, true), connection.Self);
+                return true;
+            case TopicRefused { Ack: ServerAck refused }:
+                if (refused.Subscribe)
+                {
+                    _subscribed?.Remove(refused.Topic);
+                }
+
+                refused.ReplyTo.Tell(new Api.ServerActed(refused.Correlation, false), connection.Self);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
     /// A history answer cut to <paramref name="maxBytes"/> of data: without <c>since</c> the newest
     /// messages that fit, with it the oldest after it (the client asks again from the last one).
     /// </summary>
-    private static byte[] EncodeHistory(Topic.HistoryRead read, bool since, int maxBytes, byte[]? id)
+    internal static byte[] EncodeHistory(Topic.HistoryRead read, bool since, int maxBytes, byte[]? id)
     {
         IReadOnlyList<TopicMessage> messages = read.Messages;
         int count = 0;
@@ -542,4 +621,7 @@ internal sealed class InlinePubSubHandler : InlineHandler
     /// history request named a position.
     /// </summary>
     private sealed record Acked(byte[]? Id, string? Topic = null, bool Since = false);
+
+    /// <summary>The acknowledgement of a subscribe or unsubscribe the server API asked for.</summary>
+    private sealed record ServerAck(string Topic, Akka.Actor.IActorRef ReplyTo, long Correlation, bool Subscribe);
 }

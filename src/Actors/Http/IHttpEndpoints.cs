@@ -13,4 +13,11 @@ internal interface IHttpEndpoints
     /// the majority), answered with 503; null when it takes them.
     /// </summary>
     string? UpgradeRefusal() => null;
+
+    /// <summary>
+    /// The largest body <paramref name="request"/>'s route takes, in bytes; 0 (the default) when it
+    /// takes none. A body is read (bounded by this, and by the handshake timeout) before
+    /// <see cref="TryHandle"/> is called; a route that takes none is answered without reading it.
+    /// </summary>
+    int BodyLimit(HttpRequest request) => 0;
 }

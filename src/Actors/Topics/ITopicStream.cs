@@ -1,4 +1,5 @@
 using ActorSocket.Actors.Metrics;
+using ActorSocket.Protocol.PubSub;
 using Akka.Actor;
 
 namespace ActorSocket.Actors.Topics;
@@ -61,7 +62,11 @@ internal sealed class LocalStream : ITopicStream
         TopicMessage sequenced = _history.Append(publish.Message, _topic.Now);
         ScheduleExpiry();
         _topic.Deliver(sequenced, Audience.All);
-        if (publish.Ack is not null)
+        if (publish.WantsPosition)
+        {
+            sender.Tell(new Topic.Published(publish.Ack, new PubSubPosition(_history.Epoch, sequenced.Offset)));
+        }
+        else if (publish.Ack is not null)
         {
             sender.Tell(publish.Ack);
         }

@@ -91,7 +91,18 @@ public static class Topic
     {
         /// <inheritdoc />
         public string Name => Message.Topic;
+
+        /// <summary>
+        /// On a topic with history, answer with <see cref="Published"/> (the message's position)
+        /// instead of the bare acknowledgement; the server API asks for it.
+        /// </summary>
+        internal bool WantsPosition { get; init; }
     }
+
+    /// <summary>The answer to a <see cref="Publish"/> that wanted its position, on a topic with history.</summary>
+    /// <param name="Ack">The acknowledgement the publish carried.</param>
+    /// <param name="Position">The stream's epoch and the offset the message was given.</param>
+    internal sealed record Published(object? Ack, PubSubPosition Position);
 }
 
 /// <summary>

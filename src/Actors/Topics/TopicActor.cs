@@ -176,6 +176,9 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                 TopicPresence presence = _presence ?? new TopicPresence(_name, new NamespaceSettings(), _metrics);
                 Sender.Tell(new PresenceAnswer(query.Ack, query.Stats ? presence.EncodeStats(query.Id) : presence.EncodePresence(query.Id)));
                 break;
+            case Api.CountSubscribers count:
+                Sender.Tell(new Api.SubscriberCount(count.Correlation, _name, _subscribers.Count));
+                break;
             case PresenceWindowTick:
                 if (_presence?.Flush(_connections) == true)
                 {

@@ -126,6 +126,9 @@ internal sealed class TopicRegistry : UntypedActor, IWithTimers
             case CountTopics:
                 Sender.Tell(_topics.Count);
                 break;
+            case Api.ListTopics:
+                Sender.Tell(new Api.TopicList([.. _topics]));
+                break;
             case Cluster.PresenceSync sync when _topics.TryGetValue(sync.Topic, out IActorRef? syncTopic) && !_held.ContainsKey(sync.Topic):
                 syncTopic.Forward(sync);
                 break;

@@ -12,6 +12,9 @@ internal sealed record GatewayOptions
     /// <summary>Address to listen on.</summary>
     public required string Host { get; init; }
 
+    /// <summary>The server API (<c>api</c>): its keys (none: off), body limit and timeout.</summary>
+    internal Api.ApiSettings Api { get; init; } = new();
+
     /// <summary>The demo token issuer of the chat page (<c>auth.demo-token-issuer</c>), or null (the default).</summary>
     public DemoTokens? DemoTokens { get; init; }
 
@@ -250,6 +253,7 @@ internal sealed record GatewayOptions
         return new GatewayOptions
         {
             DemoTokens = demo,
+            Api = ApiOptions.From(c),
             Host = c.GetString("host"),
             Port = Range(c.GetInt("port"), 0, 65535, "port"),
             Backlog = Range(c.GetInt("backlog"), 1, 65535, "backlog"),

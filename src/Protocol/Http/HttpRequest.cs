@@ -41,6 +41,13 @@ public sealed class HttpRequest
     /// <summary>Every header line in order, names as sent; values decoded as ISO-8859-1 and trimmed.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; }
 
+    /// <summary>
+    /// The request's body, for a plain HTTP route that takes one (the server API); empty otherwise,
+    /// and always empty for a WebSocket upgrade. Set once, when the whole body has been read and
+    /// before the request is handed to anyone.
+    /// </summary>
+    public ReadOnlyMemory<byte> Body { get; internal set; }
+
     /// <summary>The <c>Host</c> header, or null.</summary>
     public string? Host => GetHeader("Host");
 

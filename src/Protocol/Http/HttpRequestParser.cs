@@ -12,6 +12,64 @@ public static class HttpRequestParser
     private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
 
     /// <summary>
+    /// The length of the body that follows <paramref name="request"/>'s head (RFC 9112 6.3), for a
+    /// route that takes at most <paramref name="maxBytes"/>: 0 when it has none. Null, with the
+    /// answer to send before closing, when its framing is refused: <c>400</c> for a malformed or
+    /// conflicting <c>Content-Length</c>, <c>411</c> for a transfer coding (chunked bodies are not
+    /// taken: send <c>Content-Length</c>), <c>413</c> past <paramref name="maxBytes"/>.
+    /// </summary>
+    /// <param name="request">The parsed head.</param>
+    /// <param name="maxBytes">The largest body the route takes (0: none).</param>
+    /// <param name="error">The refusal, when null is returned.</param>
+    public static int? BodyLength(HttpRequest request, int maxBytes, out HttpResponse? error)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        error = null;
+        if (request.CountHeader("Transfer-Encoding") > 0)
+        {
+            error = HttpResponse.Text(411, "send the body with Content-Length; transfer codings (chunked) are not taken");
+            return null;
+        }
+
+        long length = -1;
+        foreach (string value in request.GetHeaderValues("Content-Length"))
+        {
+            // RFC 9110 8.6: a list of identical values may be taken as one; anything else is invalid.
+            foreach (string item in value.Split(','))
+            {
+                string digits = item.Trim();
+                if (digits.Length is 0 or > 18 || !digits.All(char.IsAsciiDigit))
+                {
+                    error = HttpResponse.Text(400, "invalid Content-Length");
+                    return null;
+                }
+
+                long parsed = long.Parse(digits, System.Globalization.CultureInfo.InvariantCulture);
+                if (length >= 0 && parsed != length)
+                {
+                    error = HttpResponse.Text(400, "conflicting Content-Length values");
+                    return null;
+                }
+
+                length = parsed;
+            }
+        }
+
+        if (length <= 0)
+        {
+            return 0;
+        }
+
+        if (length > maxBytes)
+        {
+            error = HttpResponse.Text(413, maxBytes == 0 ? "this route takes no body" : "the body is larger than " + maxBytes + " bytes");
+            return null;
+        }
+
+        return (int)length;
+    }
+
+    /// <summary>
     /// Parses a request head from the start of <paramref name="buffer"/>. On
     /// <see cref="HttpParseStatus.Complete"/>, <paramref name="buffer"/> is advanced past the head
     /// (what follows, such as the first WebSocket frames, stays); otherwise it is unchanged.

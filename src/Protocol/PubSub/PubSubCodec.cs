@@ -394,6 +394,33 @@ public static class PubSubCodec
     }
 
     /// <summary>
+    /// The frame that tells a client the server subscribed it (<c>{"op":"subscribed","topic":T}</c>,
+    /// with the stream's <c>epoch</c> and <c>offset</c> on a topic with history) or unsubscribed it
+    /// (<c>{"op":"unsubscribed","topic":T}</c>): the server API acted for its user.
+    /// </summary>
+    /// <param name="subscribed">Subscribed (true) or unsubscribed (false).</param>
+    /// <param name="topic">The topic.</param>
+    /// <param name="position">On a subscribe to a topic with history, the stream's position; null otherwise.</param>
+    public static byte[] EncodeServerSubscription(bool subscribed, string topic, PubSubPosition? position)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 + topic.Length);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("op"u8, subscribed ? "subscribed"u8 : "unsubscribed"u8);
+            writer.WriteString("topic"u8, topic);
+            if (position is { } at)
+            {
+                WritePosition(writer, at, null);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
     /// The payload of a history answer:
     /// <c>{"op":"history","id":ID,"topic":T,"epoch":E,"offset":N,"recovered":R,"messages":[{"offset":O,"data":D},...]}</c>.
     /// </summary>

@@ -260,7 +260,7 @@ public sealed class ClusterTopicHistoryTests : TopicHistoryContract
             new OwnerJoined("room:é", 8, new PubSubPosition("e1", 0), null, []),
             new OwnerLeave("room:é", follower),
             new OwnerPublish("room:é", TopicMessage.Create("room:é", "[1,2]"u8), 9),
-            new OwnerAppended("room:é", [9, 10, 11]),
+            new OwnerAppended("room:é", [9, 10, 11], "e1", [41, 43, 42]),
             new OwnerMessages("room:é", "e1", sequenced),
             new OwnerHistory("room:é", -1, new PubSubPosition("e1", 3), 12),
             new OwnerRefused("room:é", 13),
@@ -276,12 +276,17 @@ public sealed class ClusterTopicHistoryTests : TopicHistoryContract
             ClusterTopicBackendTests.AssertCorruptionIsASerializationError(serializer, bytes, manifest, mutations: 2_000);
         }
 
+        // From a node that sends no positions (an older version): the correlations, and no positions.
+        byte[] withoutPositions = serializer.ToBinary(new OwnerAppended("room:é", [9, 10], string.Empty, []));
+        var old = (OwnerAppended)serializer.FromBinary(withoutPositions[..^2], serializer.Manifest(new OwnerAppended("t", [], string.Empty, [])));
+        Assert.Equal(([9L, 10L], string.Empty, 0), (old.Correlations.ToArray(), old.Epoch, old.Offsets.Count));
+
         static string Describe(object message) => message switch
         {
             OwnerJoined joined => joined with { Messages = [] } + string.Join(",", joined.Messages.Select(Describe)),
             OwnerMessages stream => stream with { Messages = [] } + string.Join(",", stream.Messages.Select(Describe)),
             OwnerPublish publish => publish with { Message = null! } + Describe(publish.Message),
-            OwnerAppended appended => appended.Topic + string.Join(",", appended.Correlations),
+            OwnerAppended appended => appended.Topic + string.Join(",", appended.Correlations) + "@" + appended.Epoch + string.Join(",", appended.Offsets),
             TopicMessage m => m.Topic + "/" + m.Kind + "/" + m.Offset + "/" + Convert.ToHexString(m.Data.Span),
             _ => message.ToString()!,
         };
