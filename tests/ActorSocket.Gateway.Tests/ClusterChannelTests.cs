@@ -311,6 +311,75 @@ public sealed class ClusterChannelTests
         }
     }
 
+    [Fact]
+    public async Task The_server_api_of_one_node_acts_on_a_users_connections_on_every_node()
+    {
+        const string key = "cluster-api-key-0123456789";
+        ClusterNode[] nodes = await ClusterNode.StartThreeAsync(
+            "--set", "actorsocket.api.keys = [\"" + key + "\"]",
+            "--set", "actorsocket.auth.jwt.hs256-secrets = [\"" + Identity.Tokens.Secret + "\"]");
+        var clients = new List<ClientWebSocket>();
+        try
+        {
+            // ann on nodes 1 and 2, bob on node 2; the API is asked on node 3.
+            foreach ((int node, string user) in new[] { (0, "ann"), (1, "ann"), (1, "bob") })
+            {
+                var client = new ClientWebSocket();
+                await client.ConnectAsync(new Uri(nodes[node].Url + "/pubsub?token=" + Identity.Tokens.Make(user)), CancellationToken.None);
+                clients.Add(client);
+            }
+
+            var api = new ApiClient(nodes[2].Port, key);
+            JsonElement subscribed = await api.ResultAsync("subscribe", """{"user":"ann","topic":"plain:ann"}""");
+            Assert.Equal((2, 3), (subscribed.GetProperty("connections").GetInt32(), subscribed.GetProperty("nodes").GetInt32()));
+            foreach (ClientWebSocket ann in clients.Take(2))
+            {
+                Assert.Equal("subscribed", (await PubSubTests.ReceiveAsync(ann)).GetProperty("op").GetString());
+            }
+
+            // A publish on node 3 reaches ann on nodes 1 and 2 (each node's subscription is confirmed by then).
+            await api.ResultAsync("publish", """{"topic":"plain:ann","data":"for ann"}""");
+            foreach (ClientWebSocket ann in clients.Take(2))
+            {
+                Assert.Equal("for ann", (await PubSubTests.ReceiveAsync(ann)).GetProperty("data").GetString());
+            }
+
+            (int status, JsonElement info) = await api.GetAsync("info");
+            Assert.Equal(200, status);
+            Assert.Equal([1L, 2L, 0L], info.GetProperty("result").GetProperty("nodes").EnumerateArray()
+                .OrderBy(node => Array.FindIndex(nodes, n => n.Address == node.GetProperty("node").GetString()))
+                .Select(node => node.GetProperty("connections").GetInt64()));
+            (status, JsonElement channels) = await api.GetAsync("channels");
+            Assert.Equal(2, channels.GetProperty("result").GetProperty("channels").EnumerateArray().Single(c => c.GetProperty("topic").GetString() == "plain:ann").GetProperty("subscribers").GetInt32());
+
+            // One call disconnects ann on both nodes with 3002; bob stays.
+            Assert.Equal(2, (await api.ResultAsync("disconnect", """{"user":"ann"}""")).GetProperty("connections").GetInt32());
+            foreach (ClientWebSocket ann in clients.Take(2))
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                WebSocketReceiveResult result;
+                do
+                {
+                    result = await ann.ReceiveAsync(new byte[4096], timeout.Token);
+                }
+                while (result.MessageType != WebSocketMessageType.Close);
+                Assert.Equal(3002, (int)result.CloseStatus!);
+            }
+
+            Assert.Equal(WebSocketState.Open, clients[2].State);
+            Assert.Equal("connected", (await RequestAsync(clients[2], """{"op":"connect","id":1}""")).GetProperty("op").GetString());
+        }
+        finally
+        {
+            foreach (ClientWebSocket client in clients)
+            {
+                client.Dispose();
+            }
+
+            await Task.WhenAll(nodes.Select(node => node.DisposeAsync().AsTask()));
+        }
+    }
+
     private static async Task<JsonElement> RequestOrFrameAsync(WebSocket client, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);

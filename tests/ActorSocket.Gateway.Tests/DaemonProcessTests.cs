@@ -169,11 +169,13 @@ public partial class DaemonProcessTests
                 "--set", "actorsocket.routes.\"/b\" { handler = echo, auth { type = bearer, tokens { \"tok-s3cr3t\" = alice } } }",
                 "--set", "actorsocket.routes.\"/u\" { handler = echo, auth { type = basic, users { bob = \"pw-s3cr3t\" } } }",
                 "--set", "actorsocket.history-store.connection-string = \"Host=db;Password=pg-s3cr3t\"",
+                "--set", "actorsocket.api.keys = [\"api-s3cr3t-1\", \"api-s3cr3t-2\"]",
             ],
             TimeSpan.FromSeconds(30));
         Assert.Equal(0, code);
         Assert.DoesNotContain("hunter2-pfx", output);
         Assert.DoesNotContain("pg-s3cr3t", output);
+        Assert.DoesNotContain("api-s3cr3t", output);
         Assert.Contains("connection-string : \"<redacted>\"", output);
         Assert.DoesNotContain("tok-s3cr3t", output);
         Assert.DoesNotContain("pw-s3cr3t", output);

@@ -265,6 +265,30 @@ public class ServerApiTests
         }
     }
 
+    [Fact]
+    public async Task The_served_openapi_document_is_the_repositorys_and_names_exactly_the_endpoints_that_answer()
+    {
+        await using TestServer server = await TestServer.StartAsync(Config);
+        (int status, JsonElement served) = await Api(server).GetAsync("openapi.json");
+        Assert.Equal(200, status);
+        string file = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "docs", "openapi.json");
+        Assert.Equal(JsonDocument.Parse(File.ReadAllText(file)).RootElement.GetRawText(), served.GetRawText());
+
+        foreach (JsonProperty path in served.GetProperty("paths").EnumerateObject())
+        {
+            string endpoint = path.Name["/api/".Length..];
+            foreach (JsonProperty method in path.Value.EnumerateObject())
+            {
+                // Every documented endpoint answers: an empty object is a bad request for every POST, a GET succeeds.
+                (int answer, _) = method.Name == "post" ? await Api(server).PostAsync(endpoint, "{}") : await Api(server).GetAsync(endpoint);
+                Assert.True(method.Name == "post" ? answer == 400 : answer == 200, path.Name + " " + method.Name + " answered " + answer);
+            }
+        }
+
+        // And one that is not documented is not there.
+        Assert.Equal(404, (await Api(server).PostAsync("publishes", "{}")).Status);
+    }
+
     private static async Task<JsonElement> RequestAsync(WebSocket client, string json)
     {
         await SendAsync(client, json);

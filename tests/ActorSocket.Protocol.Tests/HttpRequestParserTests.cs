@@ -162,6 +162,31 @@ public class HttpRequestParserTests
         Parse(head + "\r\n");
         Assert.Equal(431, ParseError(head + "X-Last: v\r\n\r\n").StatusCode);
     }
+
+    [Theory]
+    [InlineData("", 100, 0, 0)]
+    [InlineData("Content-Length: 0\r\n", 100, 0, 0)]
+    [InlineData("Content-Length: 42\r\n", 100, 42, 0)]
+    [InlineData("Content-Length: 100\r\n", 100, 100, 0)]
+    [InlineData("Content-Length: 42, 42\r\n", 100, 42, 0)]
+    [InlineData("Content-Length: 42\r\nContent-Length: 42\r\n", 100, 42, 0)]
+    [InlineData("Content-Length: 101\r\n", 100, null, 413)]
+    [InlineData("Content-Length: 99999999999999999999\r\n", 100, null, 400)]
+    [InlineData("Content-Length: 1\r\n", 0, null, 413)]
+    [InlineData("Content-Length: -1\r\n", 100, null, 400)]
+    [InlineData("Content-Length: 4 2\r\n", 100, null, 400)]
+    [InlineData("Content-Length: +42\r\n", 100, null, 400)]
+    [InlineData("Content-Length: 42, 43\r\n", 100, null, 400)]
+    [InlineData("Content-Length: 42\r\nContent-Length: 43\r\n", 100, null, 400)]
+    [InlineData("Transfer-Encoding: chunked\r\n", 100, null, 411)]
+    [InlineData("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", 100, null, 411)]
+    public void A_body_is_framed_by_one_valid_content_length_within_the_routes_limit(string headers, int max, int? length, int status)
+    {
+        HttpRequest request = Parse("POST /api/publish HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n");
+        int? framed = HttpRequestParser.BodyLength(request, max, out HttpResponse? error);
+        Assert.Equal(length, framed);
+        Assert.Equal(status, error?.StatusCode ?? 0);
+    }
 }
 
 internal sealed class Segments : ReadOnlySequenceSegment<byte>
@@ -186,4 +211,5 @@ internal sealed class Segments : ReadOnlySequenceSegment<byte>
 
         return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
     }
+
 }

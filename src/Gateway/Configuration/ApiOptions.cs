@@ -27,10 +27,10 @@ internal static class ApiOptions
 
         foreach (string key in keys)
         {
-            if (key.Trim().Length == 0 || key.Trim() != key || key.Length > 512)
+            if (key.Trim().Length == 0 || key.Trim() != key || key.Length > 256)
             {
                 // Never the key itself in the message: it would end up in a log.
-                throw new ConfigurationException("actorsocket.api.keys: every key must be a non-empty string of at most 512 characters without surrounding spaces.");
+                throw new ConfigurationException("actorsocket.api.keys: every key must be a non-empty string of at most 256 characters without surrounding spaces.");
             }
         }
 

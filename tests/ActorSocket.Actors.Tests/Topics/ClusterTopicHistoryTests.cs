@@ -272,14 +272,17 @@ public sealed class ClusterTopicHistoryTests : TopicHistoryContract
             object copy = serializer.FromBinary(bytes, manifest);
             Assert.Equal(Describe(message), Describe(copy));
 
-            // Every truncation and single-byte change: a result or a SerializationException, nothing else.
-            ClusterTopicBackendTests.AssertCorruptionIsASerializationError(serializer, bytes, manifest, mutations: 2_000);
+            // Every truncation and single-byte change: a result or a SerializationException, nothing else
+            // (an OwnerAppended cut right after its correlations is whole: an older node's, without positions).
+            int older = message is OwnerAppended appended ? serializer.ToBinary(appended with { Epoch = string.Empty, Offsets = [] }).Length - 2 : -1;
+            ClusterTopicBackendTests.AssertCorruptionIsASerializationError(serializer, bytes, manifest, mutations: 2_000, olderFormat: older);
         }
 
         // From a node that sends no positions (an older version): the correlations, and no positions.
         byte[] withoutPositions = serializer.ToBinary(new OwnerAppended("room:é", [9, 10], string.Empty, []));
         var old = (OwnerAppended)serializer.FromBinary(withoutPositions[..^2], serializer.Manifest(new OwnerAppended("t", [], string.Empty, [])));
-        Assert.Equal(([9L, 10L], string.Empty, 0), (old.Correlations.ToArray(), old.Epoch, old.Offsets.Count));
+        Assert.Equal([9L, 10L], old.Correlations);
+        Assert.Equal((string.Empty, 0), (old.Epoch, old.Offsets.Count));
 
         static string Describe(object message) => message switch
         {
