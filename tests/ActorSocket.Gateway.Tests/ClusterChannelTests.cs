@@ -380,6 +380,51 @@ public sealed class ClusterChannelTests
         }
     }
 
+    [Fact]
+    public async Task The_dotnet_client_moves_to_another_node_when_its_node_is_killed_and_goes_on_receiving()
+    {
+        ClusterNode[] nodes = await ClusterNode.StartThreeAsync(QuickDowning);
+        try
+        {
+            var options = new ActorSocket.Client.ActorSocketClientOptions { ReconnectFloor = TimeSpan.FromMilliseconds(50), ReconnectCap = TimeSpan.FromMilliseconds(500) };
+            options.Urls.Add(new Uri(nodes[2].Url + "/pubsub"));
+            options.Urls.Add(new Uri(nodes[0].Url + "/pubsub"));
+            var connectedTo = System.Threading.Channels.Channel.CreateUnbounded<Uri>();
+            await using var client = new ActorSocket.Client.ActorSocketClient(options);
+            client.StateChanged += change =>
+            {
+                if (change.State == ActorSocket.Client.ClientState.Connected)
+                {
+                    connectedTo.Writer.TryWrite(change.Url!);
+                }
+            };
+            await client.ConnectAsync();
+            Assert.Equal(options.Urls[0], await connectedTo.Reader.ReadAsync());
+            var resubscribed = new TaskCompletionSource<bool?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            ActorSocket.Client.Subscription topic = await client.SubscribeAsync("plain:moving");
+            topic.Resubscribed += (_, recovered) => resubscribed.TrySetResult(recovered);
+            await using IAsyncEnumerator<ActorSocket.Client.ClientMessage> messages = topic.GetAsyncEnumerator();
+
+            await using var publisher = new ActorSocket.Client.ActorSocketClient(new Uri(nodes[1].Url + "/pubsub"));
+            await publisher.ConnectAsync();
+            await publisher.PublishAsync("plain:moving", "before");
+            Assert.True(await messages.MoveNextAsync());
+            Assert.Equal("before", messages.Current.Data.GetString());
+
+            // Node 3 dies: the client reconnects to node 1, subscribes again (a topic without history: nothing to recover).
+            await nodes[2].KillAsync();
+            Assert.Equal(options.Urls[1], await connectedTo.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Null(await resubscribed.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+            await publisher.PublishAsync("plain:moving", "after");
+            Assert.True(await messages.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal("after", messages.Current.Data.GetString());
+        }
+        finally
+        {
+            await Task.WhenAll(nodes.Select(node => node.DisposeAsync().AsTask()));
+        }
+    }
+
     private static async Task<JsonElement> RequestOrFrameAsync(WebSocket client, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);

@@ -10,7 +10,7 @@ namespace ActorSocket.Gateway.Tests;
 /// </summary>
 public class PublicApiTests
 {
-    public static TheoryData<string> Assemblies() => new() { "ActorSocket.Protocol", "ActorSocket.Actors", "actorsocket" };
+    public static TheoryData<string> Assemblies() => new() { "ActorSocket.Protocol", "ActorSocket.Actors", "actorsocket", "ActorSocket.Client" };
 
     [Theory]
     [MemberData(nameof(Assemblies))]
