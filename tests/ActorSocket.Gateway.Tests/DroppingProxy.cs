@@ -11,7 +11,7 @@ namespace ActorSocket.Gateway.Tests;
 public sealed class DroppingProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly int _target;
+    private int _target;
     private readonly List<Socket> _sockets = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
@@ -48,6 +48,9 @@ public sealed class DroppingProxy : IAsyncDisposable
             _sockets.Clear();
         }
     }
+
+    /// <summary>Sends new connections to another port (a server restarted elsewhere).</summary>
+    public void Retarget(int target) => _target = target;
 
     /// <summary>Lets held and new connections through.</summary>
     public void Release() => _open.TrySetResult();

@@ -118,6 +118,52 @@ public sealed class DurableHistoryTests : IDisposable
     }
 
     [Fact]
+    public async Task The_dotnet_client_recovers_a_durable_topic_across_kill_9_and_a_restart_without_loss()
+    {
+        DaemonProcess daemon = await DaemonProcess.StartAsync(Settings());
+        await using var proxy = new DroppingProxy(daemon.Port); // the client's one address, whichever port the daemon gets
+        var options = new ActorSocket.Client.ActorSocketClientOptions { ReconnectFloor = TimeSpan.FromMilliseconds(50), ReconnectCap = TimeSpan.FromMilliseconds(500) };
+        options.Urls.Add(new Uri("ws://127.0.0.1:" + proxy.Port + "/pubsub"));
+        await using var client = new ActorSocket.Client.ActorSocketClient(options);
+        var resubscribed = new TaskCompletionSource<bool?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await client.ConnectAsync();
+        ActorSocket.Client.Subscription news = await client.SubscribeAsync("d:client");
+        news.Resubscribed += (_, recovered) => resubscribed.TrySetResult(recovered);
+        await using IAsyncEnumerator<ActorSocket.Client.ClientMessage> messages = news.GetAsyncEnumerator();
+        var offsets = new List<long>();
+        try
+        {
+            using ClientWebSocket publisher = await ConnectAsync(daemon.Url);
+            await PublishAcknowledgedAsync(publisher, "d:client", 1, 500);
+            while (offsets.Count < 100)
+            {
+                Assert.True(await messages.MoveNextAsync());
+                offsets.Add(messages.Current.Offset!.Value);
+            }
+
+            await daemon.KillAsync(); // every publish acknowledged, so written
+        }
+        finally
+        {
+            await daemon.DisposeAsync();
+        }
+
+        await using DaemonProcess restarted = await DaemonProcess.StartAsync(Settings());
+        proxy.Retarget(restarted.Port);
+        Assert.True(await resubscribed.Task.WaitAsync(TimeSpan.FromSeconds(60)));
+        using ClientWebSocket again = await ConnectAsync(restarted.Url);
+        await PublishAcknowledgedAsync(again, "d:client", 501, 10);
+        while (offsets.Count < 510)
+        {
+            Assert.True(await messages.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+            offsets.Add(messages.Current.Offset!.Value);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 510).Select(i => (long)i), offsets);
+        Assert.Equal(0, news.Gaps);
+    }
+
+    [Fact]
     public async Task A_wildcard_subscriber_gets_each_message_of_durable_topics_once_with_the_offsets_the_store_gave()
     {
         await using DaemonProcess daemon = await DaemonProcess.StartAsync(Settings("actorsocket.pubsub.namespaces.d.wildcards = on"));
