@@ -3,6 +3,11 @@ using ActorSocket.Gateway.Configuration;
 using Akka.Configuration;
 using Microsoft.Extensions.Hosting;
 
+if (CommandLineOptions.ParseSubcommand(args) is { } subcommand)
+{
+    return await subcommand.InvokeAsync(); // publish, subscribe, presence, history: a client of a running daemon
+}
+
 CommandLineOptions options;
 Config config;
 try

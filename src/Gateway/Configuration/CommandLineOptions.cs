@@ -98,8 +98,20 @@ public sealed record CommandLineOptions
         };
     }
 
-    private static RootCommand BuildCommand() =>
-        new("actorsocket: a realtime WebSocket server on Akka.NET")
+    /// <summary>
+    /// When <paramref name="args"/> name a subcommand (<c>publish</c>, <c>subscribe</c>,
+    /// <c>presence</c>, <c>history</c>): its parse, to invoke (it prints its own help and errors);
+    /// null for the daemon's own command line.
+    /// </summary>
+    public static ParseResult? ParseSubcommand(IReadOnlyList<string> args)
+    {
+        ParseResult result = BuildCommand().Parse(args);
+        return result.CommandResult.Command is RootCommand ? null : result;
+    }
+
+    private static RootCommand BuildCommand()
+    {
+        var root = new RootCommand("actorsocket: a realtime WebSocket server on Akka.NET. Without a subcommand it runs the daemon; the subcommands talk to a running one.")
         {
             ConfigOption,
             HostOption,
@@ -114,6 +126,14 @@ public sealed record CommandLineOptions
             RoleOption,
             PrintConfigOption,
         };
+        foreach (Command command in Cli.ClientCommands.All())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        root.SetAction(_ => 0); // the daemon itself: run by Program, not by the parser (a root without an action would demand a subcommand)
+        return root;
+    }
 
     private static int? ParsePort(ArgumentResult result)
     {
