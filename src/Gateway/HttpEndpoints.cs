@@ -4,7 +4,7 @@ using ActorSocket.Protocol.Http;
 
 namespace ActorSocket.Gateway;
 
-/// <summary>The plain HTTP routes: <c>GET /</c> (the chat page), <c>GET /healthz</c>, <c>GET /metrics</c>, and, when enabled, <c>GET /demo/token</c> and the server API under <c>/api/</c>.</summary>
+/// <summary>The plain HTTP routes: <c>GET /</c> (the chat page), <c>GET /client/actorsocket.js</c> (the JavaScript client), <c>GET /healthz</c>, <c>GET /metrics</c>, and, when enabled, <c>GET /demo/token</c> and the server API under <c>/api/</c>.</summary>
 internal sealed class HttpEndpoints : IHttpEndpoints
 {
     private readonly ServerMetrics _metrics;
@@ -50,6 +50,8 @@ internal sealed class HttpEndpoints : IHttpEndpoints
         {
             case "/":
                 return Task.FromResult(IsGetOrHead(request) ? ChatPage : MethodNotAllowed);
+            case "/client/actorsocket.js":
+                return Task.FromResult(IsGetOrHead(request) ? ClientScript : MethodNotAllowed);
             case "/healthz":
                 if (!IsGetOrHead(request))
                 {
@@ -113,6 +115,12 @@ internal sealed class HttpEndpoints : IHttpEndpoints
         200,
         [new("Content-Type", "text/html; charset=utf-8"), new("Cache-Control", "no-cache")],
         ReadResource("ActorSocket.Gateway.chat.html"));
+
+    /// <summary>The JavaScript client (src/ClientJs/actorsocket.js), embedded, served at a stable path.</summary>
+    private static HttpResponse ClientScript { get; } = new(
+        200,
+        [new("Content-Type", "text/javascript; charset=utf-8"), new("Cache-Control", "no-cache")],
+        ReadResource("ActorSocket.Gateway.actorsocket.js"));
 
     private static byte[] ReadResource(string name)
     {

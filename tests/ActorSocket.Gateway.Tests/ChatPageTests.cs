@@ -74,6 +74,24 @@ public class ChatPageTests
     }
 
     [Fact]
+    public async Task The_javascript_client_backs_off_on_its_clock_and_answers_requests_in_node()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using var node = BrowserScript.Start("client.js", [server.Uri("/pubsub").ToString()], TimeSpan.FromSeconds(60));
+        await node.ExpectLineAsync("ok");
+    }
+
+    [Fact]
+    public async Task The_daemon_serves_the_javascript_client_as_a_module()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        string response = await RawClient.HttpAsync(server.Port, "GET /client/actorsocket.js HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 ", response);
+        Assert.Contains("Content-Type: text/javascript; charset=utf-8", response, StringComparison.Ordinal);
+        Assert.Contains("export class ActorSocketClient", response, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_chat_page_reconnects_when_the_server_comes_back()
     {
         // A port that was free a moment ago; the second server binds it again (SO_REUSEADDR).
