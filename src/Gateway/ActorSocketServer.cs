@@ -28,6 +28,9 @@ public sealed class ActorSocketServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private Task? _acceptLoop;
+    private Socket? _apiListener;
+    private Task? _apiAcceptLoop;
+    private IActorRef? _apiSupervisor;
     private IActorRef? _supervisor;
     private IActorRef? _topics;
     private readonly HistoryBudget? _budget;
@@ -51,6 +54,9 @@ public sealed class ActorSocketServer : IAsyncDisposable
         ConnectionLogger = loggerFactory.CreateLogger("ActorSocket.Connections");
         Metrics = metrics ?? new ServerMetrics();
     }
+
+    /// <summary>Where the server API listens when it has a port of its own (<c>api.port</c>); null otherwise.</summary>
+    internal IPEndPoint? ApiEndPoint { get; private set; }
 
     /// <summary>Where the server listens, once started.</summary>
     public IPEndPoint? EndPoint { get; private set; }
@@ -103,16 +109,13 @@ public sealed class ActorSocketServer : IAsyncDisposable
         IActorRef apiNode = _system.ActorOf(ActorSocket.Actors.Api.ApiNode.Props(users, _topics, Metrics, Api.ApiEndpoints.Version), ActorSocket.Actors.Api.ApiNode.Name);
         _api = new ActorSocket.Actors.Api.ServerApi(_system, _topics, apiNode, _options.PubSub with { Metrics = Metrics }, cluster is not null, _options.Api.Timeout);
         var api = new Api.ApiEndpoints(_options.Api, () => _api);
-        if (api.Enabled)
-        {
-            _logger.LogInformation("Server API on /api/ with {KeyCount} key(s)", _options.Api.Keys.Count);
-        }
+        bool ownPort = api.Enabled && _options.Api.Port is not null;
 
         var routes = new RouteTable(BuildRoutes().Concat(extraRoutes ?? []));
         var context = new ServerContext(
             _options.Connection,
             routes,
-            new HttpEndpoints(Metrics, () => _shuttingDown, cluster is null ? null : () => ClusterMonitor.Describe(Akka.Cluster.Cluster.Get(_system)), _store is null ? null : () => _store.Reachable, _options.DemoTokens, api),
+            new HttpEndpoints(Metrics, () => _shuttingDown, cluster is null ? null : () => ClusterMonitor.Describe(Akka.Cluster.Cluster.Get(_system)), _store is null ? null : () => _store.Reachable, _options.DemoTokens, ownPort ? null : api),
             Metrics,
             ConnectionLogger,
             _options.MaxConnections,
@@ -133,18 +136,23 @@ public sealed class ActorSocketServer : IAsyncDisposable
         _system.Scheduler.ScheduleTellOnceCancelable(TimeSpan.FromDays(1), ActorRefs.Nobody, "scheduler started", ActorRefs.NoSender).Cancel();
 
         IPAddress address = ResolveHost(_options.Host);
-        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        if (address.Equals(IPAddress.IPv6Any))
-        {
-            _listener.DualMode = true; // "::" serves IPv4 clients too
-        }
-
-        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Bind(new IPEndPoint(address, _options.Port));
-        _listener.Listen(_options.Backlog);
+        _listener = Listen(address, _options.Port);
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _acceptLoop = AcceptLoopAsync(_listener, _supervisor, _stopping.Token);
         _logger.LogInformation("ActorSocket listening on {Url}", Url);
+        if (ownPort)
+        {
+            // The API's own port: its plain routes alone, its own connections supervisor.
+            _apiSupervisor = _system.ActorOf(ConnectionsSupervisor.Props(context with { Routes = new RouteTable([]), Http = new Api.ApiPortEndpoints(api) }), "api-connections");
+            _apiListener = Listen(ResolveHost(_options.Api.Host ?? _options.Host), _options.Api.Port!.Value);
+            ApiEndPoint = (IPEndPoint)_apiListener.LocalEndPoint!;
+            _apiAcceptLoop = AcceptLoopAsync(_apiListener, _apiSupervisor, _stopping.Token);
+            _logger.LogInformation("Server API on {ApiUrl} with {KeyCount} key(s)", (certificate is null ? "http://" : "https://") + FormatEndPoint(ApiEndPoint) + "/api/", _options.Api.Keys.Count);
+        }
+        else if (api.Enabled)
+        {
+            _logger.LogInformation("Server API on /api/ with {KeyCount} key(s)", _options.Api.Keys.Count);
+        }
         if (certificate is null)
         {
             LogReadPath();
@@ -256,9 +264,20 @@ public sealed class ActorSocketServer : IAsyncDisposable
         _logger.LogInformation("Shutting down: closing every connection with 1001 (drain timeout {DrainTimeout})", _options.DrainTimeout);
         await _stopping.CancelAsync().ConfigureAwait(false);
         _listener?.Dispose();
+        _apiListener?.Dispose();
         if (_acceptLoop is not null)
         {
             await _acceptLoop.ConfigureAwait(false);
+        }
+
+        if (_apiAcceptLoop is not null)
+        {
+            await _apiAcceptLoop.ConfigureAwait(false);
+        }
+
+        if (_apiSupervisor is not null)
+        {
+            await _apiSupervisor.GracefulStop(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
 
         if (_supervisor is not null)
@@ -282,6 +301,20 @@ public sealed class ActorSocketServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stopping.Dispose();
+    }
+
+    private Socket Listen(IPAddress address, int port)
+    {
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (address.Equals(IPAddress.IPv6Any))
+        {
+            listener.DualMode = true; // "::" serves IPv4 clients too
+        }
+
+        listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Bind(new IPEndPoint(address, port));
+        listener.Listen(_options.Backlog);
+        return listener;
     }
 
     private async Task AcceptLoopAsync(Socket listener, IActorRef supervisor, CancellationToken cancellation)

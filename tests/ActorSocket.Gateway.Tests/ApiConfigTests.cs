@@ -33,6 +33,7 @@ public class ApiConfigTests
     [InlineData("actorsocket.api.keys = [\"padded" + "-long-key-part-of-it-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef-0123456789abcdef\"]")]
     [InlineData("actorsocket.api.max-body-size = 10")]
     [InlineData("actorsocket.api.timeout = 0s")]
+    [InlineData("actorsocket.api.port = 70000")]
     public void Bad_settings_stop_the_daemon_with_a_message_that_names_the_key_and_never_the_key_itself(string hocon)
     {
         ConfigurationException error = Assert.Throws<ConfigurationException>(() => Read(hocon));

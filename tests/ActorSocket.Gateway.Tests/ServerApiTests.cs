@@ -45,6 +45,28 @@ public class ServerApiTests
     }
 
     [Fact]
+    public async Task On_a_port_of_its_own_the_api_is_served_there_alone_and_not_on_the_daemons_port()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        await using TestServer server = await TestServer.StartAsync(Config + "\nactorsocket.api.port = " + port);
+        Assert.Equal(port, server.Server.ApiEndPoint!.Port);
+        using ClientWebSocket subscriber = await ConnectAsync(server);
+        await SubscribeAsync(subscriber, "plain:own");
+        await new ApiClient(port, Key).ResultAsync("publish", """{"topic":"plain:own","data":"via the api port"}""");
+        Assert.Equal("via the api port", (await ReceiveAsync(subscriber)).GetProperty("data").GetString());
+
+        Assert.Equal(404, (await Api(server).PostAsync("publish", """{"topic":"plain:own","data":1}""")).Status); // not on the daemon's port
+        Assert.StartsWith("HTTP/1.1 404 ", await RawClient.HttpAsync(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")); // no chat page there
+        Assert.StartsWith("HTTP/1.1 404 ", await RawClient.HttpAsync(port, "GET /pubsub HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")); // nor WebSockets
+    }
+
+    [Fact]
     public async Task A_request_without_a_configured_key_gets_401_and_each_configured_key_is_taken()
     {
         await using TestServer server = await TestServer.StartAsync(Config);

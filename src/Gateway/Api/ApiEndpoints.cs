@@ -253,4 +253,20 @@ internal sealed record ApiSettings
 
     /// <summary>The longest a request waits for the topics or the nodes.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A port of the API's own (then not served on the daemon's port); null: under <c>/api/</c> on the daemon's port.</summary>
+    public int? Port { get; init; }
+
+    /// <summary>The address of <see cref="Port"/>; null: the daemon's <c>host</c>.</summary>
+    public string? Host { get; init; }
+}
+
+/// <summary>The plain routes of the API's own port: the API and nothing else (no chat page, no WebSocket routes, no metrics).</summary>
+internal sealed class ApiPortEndpoints(ApiEndpoints api) : ActorSocket.Actors.Http.IHttpEndpoints
+{
+    /// <inheritdoc />
+    public Task<HttpResponse>? TryHandle(HttpRequest request) => api.Serves(request.Path) ? api.HandleAsync(request) : null;
+
+    /// <inheritdoc />
+    public int BodyLimit(HttpRequest request) => api.Serves(request.Path) ? api.MaxBodyBytes : 0;
 }

@@ -36,11 +36,20 @@ internal static class ApiOptions
 
         long body = c.HasPath("api.max-body-size") ? c.GetByteSize("api.max-body-size") ?? 0 : 1024 * 1024;
         TimeSpan timeout = c.HasPath("api.timeout") ? c.GetTimeSpan("api.timeout") : TimeSpan.FromSeconds(5);
+        int port = c.HasPath("api.port") ? c.GetInt("api.port") : 0;
+        string host = c.HasPath("api.host") ? c.GetString("api.host") : string.Empty;
         return new ApiSettings
         {
             Keys = keys.Distinct(StringComparer.Ordinal).ToList(),
             MaxBodyBytes = body is >= 1024 and <= 64 * 1024 * 1024 ? (int)body : throw new ConfigurationException("actorsocket.api.max-body-size must be 1 KiB to 64 MiB."),
             Timeout = timeout > TimeSpan.Zero && timeout <= TimeSpan.FromMinutes(5) ? timeout : throw new ConfigurationException("actorsocket.api.timeout must be positive and at most 5 minutes."),
+            Port = port switch
+            {
+                0 => null,
+                >= 1 and <= 65535 => port,
+                _ => throw new ConfigurationException("actorsocket.api.port must be 0 (the daemon's port) or a port from 1 to 65535."),
+            },
+            Host = host.Length > 0 ? host : null,
         };
     }
 }
