@@ -108,7 +108,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
         var users = new ActorSocket.Actors.Api.UserDirectory();
         IActorRef apiNode = _system.ActorOf(ActorSocket.Actors.Api.ApiNode.Props(users, _topics, Metrics, Api.ApiEndpoints.Version), ActorSocket.Actors.Api.ApiNode.Name);
         _api = new ActorSocket.Actors.Api.ServerApi(_system, _topics, apiNode, _options.PubSub with { Metrics = Metrics }, cluster is not null, _options.Api.Timeout);
-        var api = new Api.ApiEndpoints(_options.Api, () => _api);
+        var api = new Api.ApiEndpoints(_options.Api, () => _api, Metrics);
         bool ownPort = api.Enabled && _options.Api.Port is not null;
 
         var routes = new RouteTable(BuildRoutes().Concat(extraRoutes ?? []));

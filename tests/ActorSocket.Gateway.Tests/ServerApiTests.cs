@@ -80,6 +80,9 @@ public class ServerApiTests
         {
             Assert.Equal(200, (await Api(server, key).PostAsync("publish", """{"topic":"a:b","data":1}""")).Status);
         }
+
+        // Counted by endpoint and status.
+        Assert.Equal((3.0, 2.0), (server.Server.Metrics.ApiRequests.WithLabels("publish", "401").Value, server.Server.Metrics.ApiRequests.WithLabels("publish", "200").Value));
     }
 
     [Fact]

@@ -53,6 +53,7 @@ internal sealed class ServerMetrics
         RateLimitCloses = factory.CreateCounter("actorsocket_rate_limit_closes_total", "Connections closed with 1008 rate limit after spending their error budget.");
         PresentClients = factory.CreateGauge("actorsocket_present_clients", "Clients present on topics of namespaces with presence, on this node.");
         PresenceFrames = factory.CreateCounter("actorsocket_presence_frames_total", "join, leave and presence-diff frames sent to subscribers.");
+        ApiRequests = factory.CreateCounter("actorsocket_api_requests_total", "Server API requests answered, by endpoint and HTTP status.", "endpoint", "status");
         PresenceCoalesced = factory.CreateCounter("actorsocket_presence_coalesced_total", "Presence changes that waited for a coalescing window and went out in a presence-diff.");
         UserLimitUnanswered = factory.CreateCounter("actorsocket_user_limit_unanswered_total", "Per-user rate limit checks let through because the user's group did not answer in time (its node went, its shard moved).");
         UserLimitUntracked = factory.CreateCounter("actorsocket_user_limit_untracked_total", "Publishes let through because a group of users already tracked its maximum of users.");
@@ -94,6 +95,9 @@ internal sealed class ServerMetrics
 
     /// <summary>Presence frames sent.</summary>
     public Counter PresenceFrames { get; }
+
+    /// <summary>Server API requests answered, by endpoint (unknown ones as <c>other</c>) and status.</summary>
+    public Counter ApiRequests { get; }
 
     /// <summary>Presence changes coalesced into a diff.</summary>
     public Counter PresenceCoalesced { get; }

@@ -22,12 +22,15 @@ internal sealed class ApiEndpoints
     private readonly byte[][] _keyHashes;
     private readonly Func<ServerApi?> _api;
     private readonly string _version;
+    private readonly ActorSocket.Actors.Metrics.ServerMetrics? _metrics;
 
     /// <summary>Creates the endpoints.</summary>
     /// <param name="settings">The API's settings (keys, body limit).</param>
     /// <param name="api">The API, once the server started (null before).</param>
-    public ApiEndpoints(ApiSettings settings, Func<ServerApi?> api)
+    /// <param name="metrics">Where requests are counted, or null.</param>
+    public ApiEndpoints(ApiSettings settings, Func<ServerApi?> api, ActorSocket.Actors.Metrics.ServerMetrics? metrics = null)
     {
+        _metrics = metrics;
         // Keys are compared as hashes, in constant time: neither their bytes nor their length leak.
         _keyHashes = [.. settings.Keys.Select(key => SHA256.HashData(Encoding.UTF8.GetBytes(key)))];
         _api = api;
@@ -53,8 +56,18 @@ internal sealed class ApiEndpoints
     /// <summary>Whether <paramref name="path"/> is one of the API's.</summary>
     public bool Serves(string path) => Enabled && path.StartsWith(Prefix, StringComparison.Ordinal);
 
-    /// <summary>Answers a request under <c>/api/</c> (the body read already).</summary>
+    /// <summary>Answers a request under <c>/api/</c> (the body read already), and counts it.</summary>
     public async Task<HttpResponse> HandleAsync(HttpRequest request)
+    {
+        HttpResponse response = await AnswerAsync(request).ConfigureAwait(false);
+        string name = request.Path[Prefix.Length..];
+        _metrics?.ApiRequests.WithLabels(
+            name is "publish" or "broadcast" or "subscribe" or "unsubscribe" or "disconnect" or "history" or "presence" or "presence-stats" or "channels" or "info" or "openapi.json" ? name : "other",
+            response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        return response;
+    }
+
+    private async Task<HttpResponse> AnswerAsync(HttpRequest request)
     {
         if (!Authorized(request))
         {
