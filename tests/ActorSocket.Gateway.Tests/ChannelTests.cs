@@ -204,26 +204,8 @@ public class ChannelTests
 
         await RequestAsync(publisher, """{"op":"history","topic":"room:hist","id":0,"limit":0}"""); // every publish taken
 
-        using var flooder = new ClientWebSocket();
-        flooder.Options.SetBuffer(4096, 4096);
-        await flooder.ConnectAsync(server.Uri("/pubsub"), CancellationToken.None);
-        Task<ConnectionTerminated> ended = server.NextTerminationAsync(TimeSpan.FromSeconds(30));
-        byte[] request = System.Text.Encoding.UTF8.GetBytes("""{"op":"history","topic":"room:hist"}""");
         // 800 KB answers, never read: the outbound cap (4 MiB) ends it long before 1,000 requests.
-        for (int i = 0; i < 1000 && !ended.IsCompleted; i++)
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            try
-            {
-                await flooder.SendAsync(request, WebSocketMessageType.Text, true, timeout.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or WebSocketException)
-            {
-                break; // the server stopped reading, or closed
-            }
-        }
-
-        ConnectionTerminated termination = await ended;
+        ConnectionTerminated termination = await TestPorts.FloodWithoutReadingAsync(server, """{"op":"history","topic":"room:hist"}""", 1000);
         Assert.Equal(TerminationCause.SlowConsumer, termination.Cause);
         Assert.Equal(CloseCode.PolicyViolation, termination.CloseCode);
         JsonElement answer = await RequestAsync(publisher, """{"op":"history","topic":"room:hist","id":1,"limit":1}""");

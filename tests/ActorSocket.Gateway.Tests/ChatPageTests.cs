@@ -95,12 +95,7 @@ public class ChatPageTests
     public async Task The_chat_page_reconnects_when_the_server_comes_back()
     {
         // A port that was free a moment ago; the second server binds it again (SO_REUSEADDR).
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        int port = TestPorts.Free();
 
         TestServer server = await TestServer.StartAsync(port: port);
         try

@@ -212,27 +212,8 @@ public class PresenceTests
                 await SubscribeAsync(client, "quiet:big");
             }
 
-            using var flooder = new ClientWebSocket();
-            flooder.Options.SetBuffer(4096, 4096);
-            await flooder.ConnectAsync(server.Uri("/pubsub"), CancellationToken.None);
-            Task<ActorSocket.Actors.Connections.ConnectionTerminated> ended = server.NextTerminationAsync(TimeSpan.FromSeconds(30));
-            byte[] request = System.Text.Encoding.UTF8.GetBytes("""{"op":"presence","topic":"quiet:big"}""");
-
             // Never read: the outbound cap (4 MiB) ends it long before 5,000 requests.
-            for (int i = 0; i < 5000 && !ended.IsCompleted; i++)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                try
-                {
-                    await flooder.SendAsync(request, WebSocketMessageType.Text, true, timeout.Token);
-                }
-                catch (Exception e) when (e is OperationCanceledException or WebSocketException)
-                {
-                    break; // the server stopped reading, or closed
-                }
-            }
-
-            ActorSocket.Actors.Connections.ConnectionTerminated termination = await ended;
+            ActorSocket.Actors.Connections.ConnectionTerminated termination = await TestPorts.FloodWithoutReadingAsync(server, """{"op":"presence","topic":"quiet:big"}""", 5000);
             Assert.Equal(ActorSocket.Actors.Connections.TerminationCause.SlowConsumer, termination.Cause);
             Assert.Equal(ActorSocket.Protocol.CloseCode.PolicyViolation, termination.CloseCode);
             JsonElement stats = await RequestAsync(present[0], """{"op":"presence-stats","topic":"quiet:big","id":1}""");

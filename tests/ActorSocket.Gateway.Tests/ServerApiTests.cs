@@ -47,12 +47,7 @@ public class ServerApiTests
     [Fact]
     public async Task On_a_port_of_its_own_the_api_is_served_there_alone_and_not_on_the_daemons_port()
     {
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        int port = TestPorts.Free();
 
         await using TestServer server = await TestServer.StartAsync(Config + "\nactorsocket.api.port = " + port);
         Assert.Equal(port, server.Server.ApiEndPoint!.Port);

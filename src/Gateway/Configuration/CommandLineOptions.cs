@@ -103,7 +103,7 @@ public sealed record CommandLineOptions
     /// <c>presence</c>, <c>history</c>): its parse, to invoke (it prints its own help and errors);
     /// null for the daemon's own command line.
     /// </summary>
-    public static ParseResult? ParseSubcommand(IReadOnlyList<string> args)
+    internal static ParseResult? ParseSubcommand(IReadOnlyList<string> args)
     {
         ParseResult result = BuildCommand().Parse(args);
         return result.CommandResult.Command is RootCommand ? null : result;

@@ -74,12 +74,7 @@ public class ClientTests
     [Fact]
     public async Task After_the_server_restarts_the_client_reconnects_resubscribes_and_says_the_in_memory_history_is_gone()
     {
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        int port = TestPorts.Free();
 
         TestServer server = await TestServer.StartAsync(Config, port: port);
         try

@@ -53,7 +53,7 @@ public class ReconnectBackoffTests
     public async Task The_client_waits_exactly_the_backoff_on_its_clock_between_attempts_and_tries_the_next_url()
     {
         // Two ports with nobody listening: every attempt is refused at once.
-        Uri[] urls = [new("ws://127.0.0.1:" + FreePort() + "/pubsub"), new("ws://127.0.0.1:" + FreePort() + "/pubsub")];
+        Uri[] urls = [new("ws://127.0.0.1:" + TestPorts.Free() + "/pubsub"), new("ws://127.0.0.1:" + TestPorts.Free() + "/pubsub")];
         var clock = new FakeTimeProvider();
         var options = new ActorSocketClientOptions { TimeProvider = clock, Random = new Random(3), ReconnectFloor = TimeSpan.FromSeconds(1), ReconnectCap = TimeSpan.FromSeconds(60) };
         options.Urls.Add(urls[0]);
@@ -81,12 +81,5 @@ public class ReconnectBackoffTests
         }
 
         Assert.False(connecting.IsCompleted); // still trying
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
