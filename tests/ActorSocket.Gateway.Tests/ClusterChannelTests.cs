@@ -149,7 +149,19 @@ public sealed class ClusterChannelTests
                 string data;
                 do
                 {
-                    (long offset, data) = (await ReadAsync(back[node], 1))[0];
+                    long offset;
+                    try
+                    {
+                        (offset, data) = (await ReadAsync(back[node], 1))[0];
+                    }
+                    catch (WebSocketException error)
+                    {
+                        // What the survivor said about it (once failed in CI: its connection was reset).
+                        string output = nodes[node].Output;
+                        Assert.Fail("survivor " + (node + 1) + " dropped its client (" + error.Message + "); its last output:\n" + output[Math.Max(0, output.Length - 6000)..]);
+                        throw;
+                    }
+
                     Assert.True(offset > previous, "offset " + offset + " after " + previous);
                     Assert.StartsWith("after", data, StringComparison.Ordinal);
                     previous = offset;
