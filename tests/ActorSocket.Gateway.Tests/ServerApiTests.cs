@@ -62,6 +62,69 @@ public class ServerApiTests
     }
 
     [Fact]
+    public async Task Successful_requests_keep_the_connection_for_the_next_pipelined_or_not_and_errors_or_close_end_it()
+    {
+        await using TestServer server = await TestServer.StartAsync(Config + "\nactorsocket.handshake-timeout = 2s");
+        string Publish(string data, string extra = "") =>
+            "POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: apikey " + Key + "\r\n" + extra + "Content-Length: " + (25 + data.Length) + "\r\n\r\n{\"topic\":\"a:b\",\"data\":\"" + data + "\"}";
+        using System.Net.Sockets.Socket socket = await RawClient.ConnectSocketAsync(server.Port);
+        var received = new System.Text.StringBuilder();
+        byte[] buffer = new byte[8192];
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        async Task<int> AnswersAsync(int count)
+        {
+            while (System.Text.RegularExpressions.Regex.Matches(received.ToString(), "HTTP/1.1 ").Count < count)
+            {
+                int read = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, patience.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                received.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+            }
+
+            return System.Text.RegularExpressions.Regex.Matches(received.ToString(), "HTTP/1.1 200 ").Count;
+        }
+
+        // One request, then two sent at once (the second before the first's answer): three answers, one connection.
+        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(Publish("one")));
+        Assert.Equal(1, await AnswersAsync(1));
+        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(Publish("two") + Publish("three")));
+        Assert.Equal(3, await AnswersAsync(3));
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(received.ToString(), "Connection: keep-alive").Count);
+
+        // Connection: close is honoured: the answer, then the end.
+        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(Publish("four", "Connection: close\r\n")));
+        Assert.Equal(4, await AnswersAsync(5)); // reads until the server closes
+        Assert.EndsWith("{\"result\":{}}", received.ToString(), StringComparison.Ordinal);
+
+        // An error closes too; an idle kept-alive connection is closed at the handshake timeout, without an event.
+        string error = await RawClient.HttpAsync(server.Port, Publish("x").Replace("apikey " + Key, "apikey wrong", StringComparison.Ordinal));
+        Assert.Contains("Connection: close", error, StringComparison.Ordinal);
+        using System.Net.Sockets.Socket idle = await RawClient.ConnectSocketAsync(server.Port);
+        await idle.SendAsync(System.Text.Encoding.ASCII.GetBytes(Publish("idle")));
+        string kept = await RawClient.ReadToEndAsync(idle);
+        Assert.Contains("Connection: keep-alive", kept, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_client_that_pipelines_a_flood_of_requests_gets_some_answers_then_the_end_and_others_are_served()
+    {
+        await using TestServer server = await TestServer.StartAsync(Config);
+        string one = "POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: apikey " + Key + "\r\nContent-Length: 24\r\n\r\n{\"topic\":\"a:b\",\"data\":1}";
+        using System.Net.Sockets.Socket flooder = await RawClient.ConnectSocketAsync(server.Port);
+        await flooder.SendAsync(System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(one, 500)))); // about 75 KB at once
+        string answers = await RawClient.ReadToEndAsync(flooder);
+
+        // What fits in a request head's worth of waiting bytes (8 KiB) is answered in turn; past it, the connection ends.
+        int answered = System.Text.RegularExpressions.Regex.Matches(answers, "HTTP/1.1 200 ").Count;
+        Assert.InRange(answered, 1, 100);
+        Assert.Contains("Connection: close", answers, StringComparison.Ordinal);
+        Assert.Equal(200, (await Api(server).PostAsync("publish", """{"topic":"a:b","data":2}""")).Status);
+    }
+
+    [Fact]
     public async Task A_request_without_a_configured_key_gets_401_and_each_configured_key_is_taken()
     {
         await using TestServer server = await TestServer.StartAsync(Config);

@@ -253,6 +253,17 @@ internal sealed partial class ConnectionActor
             return;
         }
 
+        // The next request may follow on this connection (HTTP/1.1 keep-alive) unless the client asked
+        // to close; bytes past this body are that request (pipelined), kept for it.
+        HttpRequest finished = handshake.Request!;
+        handshake.KeepAlive = finished.Version == "HTTP/1.1"
+            && !string.Equals(finished.GetHeader("Connection"), "close", StringComparison.OrdinalIgnoreCase)
+            && handshake.Served + 1 < MaxRequestsPerConnection;
+        if (take < data.Length)
+        {
+            OnEarlyData(data[take..]);
+        }
+
         HttpRequest request = handshake.Request!;
         request.Body = handshake.Body;
         handshake.Body = null;
@@ -339,10 +350,60 @@ internal sealed partial class ConnectionActor
         Cancel(ref handshake.Timer);
         handshake.ReturnHead();
         handshake.Step = HandshakeStep.Responding;
+
+        // Kept alive: a successful answer to a request whose body was read whole (the server API);
+        // anything else closes, as every answer did before (probes, errors, refusals).
+        handshake.KeepAlive &= response.StatusCode is >= 200 and < 300 && !_shuttingDown;
         _context.Metrics.Handshakes.WithLabels(response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
         _raw = new System.Buffers.ArrayBufferWriter<byte>(256 + response.Body.Length);
-        response.WithHeader("Connection", "close").WriteTo(_raw);
+        response.WithHeader("Connection", handshake.KeepAlive ? "keep-alive" : "close").WriteTo(_raw);
         Flush();
+    }
+
+    /// <summary>At most this many requests on one kept-alive connection, then it closes (as nginx's keepalive_requests).</summary>
+    private const int MaxRequestsPerConnection = 1000;
+
+    /// <summary>
+    /// A kept-alive answer is out: the connection waits for its next request, under the handshake
+    /// timeout again (an idle one then closes quietly), with the bytes that came meanwhile.
+    /// </summary>
+    private void NextRequest()
+    {
+        HandshakeState done = _handshake!;
+        byte[]? early = done.Early;
+        int earlyLength = done.EarlyLength;
+        done.Early = null;
+        done.Dispose();
+        _handshake = new HandshakeState
+        {
+            Served = done.Served + 1,
+            Step = HandshakeStep.Reading,
+            Timer = Schedule(Settings.HandshakeTimeout, HandshakeTimeout.Instance),
+        };
+        if (early is not null)
+        {
+            OnHandshakeData(early.AsSpan(0, earlyLength));
+        }
+    }
+
+    /// <summary>Bytes that came while a kept-alive answer was being written: the next request's, kept for it (within a head's size).</summary>
+    private void OnEarlyData(ReadOnlySpan<byte> data)
+    {
+        HandshakeState handshake = _handshake!;
+        if (!handshake.KeepAlive)
+        {
+            return; // closing after this answer: discarded
+        }
+
+        handshake.Early ??= new byte[Settings.Http.MaxHeadBytes];
+        if (handshake.EarlyLength + data.Length > handshake.Early.Length)
+        {
+            handshake.KeepAlive = false; // more than a request head before our answer is out: close after it
+            return;
+        }
+
+        data.CopyTo(handshake.Early.AsSpan(handshake.EarlyLength));
+        handshake.EarlyLength += data.Length;
     }
 
     private void OnHandshakeTimeout()
@@ -352,6 +413,13 @@ internal sealed partial class ConnectionActor
             // A plain HTTP route that has not produced its answer in time (Respond cancels this timer).
             _context.Logger.LogWarning("Connection {ConnectionId} from {RemoteAddress}: no answer for {Path} within {HandshakeTimeoutSeconds} s; dropping it", _id, Remote, _handshake.Request?.Path, Settings.HandshakeTimeout.TotalSeconds);
             End(null, EndMode.Abort);
+            return;
+        }
+
+        if (_handshake.Served > 0 && _handshake.HeadLength == 0)
+        {
+            // A kept-alive connection with no next request: closed quietly (FIN), as any idle HTTP connection.
+            End(null, EndMode.Linger);
             return;
         }
 
@@ -377,6 +445,14 @@ internal sealed partial class ConnectionActor
         /// <summary>A plain route's body being read (sized by its Content-Length, within the route's limit), and how much of it is filled.</summary>
         public byte[]? Body;
         public int BodyLength;
+
+        /// <summary>Whether the answer leaves the connection open for the next request (HTTP/1.1 keep-alive), and requests served before this one.</summary>
+        public bool KeepAlive;
+        public int Served;
+
+        /// <summary>Bytes of the next request that came while this answer was being written.</summary>
+        public byte[]? Early;
+        public int EarlyLength;
 
         public void ReturnHead()
         {

@@ -108,6 +108,10 @@ internal sealed partial class ConnectionActor
                     // Both close frames exchanged (or the connection failed), or an HTTP answer is out.
                     End(_phase == Phase.Open ? Termination(_closeCause, _sentCode, _sentReason) : null, EndMode.Linger);
                 }
+                else if (_phase == Phase.Handshaking && _handshake!.Step == HandshakeStep.Responding)
+                {
+                    NextRequest(); // a kept-alive answer is out
+                }
 
                 return;
             }
@@ -148,7 +152,7 @@ internal sealed partial class ConnectionActor
     private bool DoneWhenFlushed => _phase switch
     {
         Phase.Open => _codec!.State == Protocol.CodecState.Closed,
-        Phase.Handshaking => _handshake!.Step == HandshakeStep.Responding,
+        Phase.Handshaking => _handshake!.Step == HandshakeStep.Responding && !_handshake.KeepAlive,
         _ => false,
     };
 

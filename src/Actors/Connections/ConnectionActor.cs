@@ -164,6 +164,9 @@ internal sealed partial class ConnectionActor : UntypedActor, IReadSink
             case Phase.Handshaking when _handshake!.Step == HandshakeStep.ReadingBody:
                 OnBodyData(data);
                 break;
+            case Phase.Handshaking when _handshake!.Step is HandshakeStep.Routing or HandshakeStep.Responding:
+                OnEarlyData(data); // the next request, on a kept-alive connection; discarded otherwise
+                break;
             case Phase.Open:
                 OnOpenData(data);
                 break;
