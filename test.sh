@@ -16,6 +16,8 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 # Durable history is tested against a real PostgreSQL: the tests start a throwaway server of their own
 # (a new cluster in a temporary directory on a free port, stopped and deleted at the end).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# Cluster fault tests put each daemon in a network namespace of its own and cut links with nftables.
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
   sudo=""

@@ -9,12 +9,16 @@ namespace ActorSocket.Gateway.Tests;
 /// </summary>
 public sealed partial class ClusterNode : IAsyncDisposable
 {
-    private readonly DaemonProcess _daemon;
+    private readonly IReadOnlyList<string> _arguments;
+    private readonly IReadOnlyList<string>? _launcher;
+    private DaemonProcess _daemon;
 
-    private ClusterNode(DaemonProcess daemon, string address)
+    private ClusterNode(DaemonProcess daemon, string address, IReadOnlyList<string> arguments, IReadOnlyList<string>? launcher)
     {
         _daemon = daemon;
         Address = address;
+        _arguments = arguments;
+        _launcher = launcher;
     }
 
     /// <summary>The WebSocket base URL, ws://127.0.0.1:port.</summary>
@@ -22,6 +26,12 @@ public sealed partial class ClusterNode : IAsyncDisposable
 
     /// <summary>The HTTP port.</summary>
     public int Port => _daemon.Port;
+
+    /// <summary>The address its HTTP and WebSocket listener is on.</summary>
+    public string Host => _daemon.Host;
+
+    /// <summary>Whether the process has ended (downed by the cluster, killed or stopped).</summary>
+    public bool HasExited => _daemon.HasExited;
 
     /// <summary>The node's cluster address (akka.tcp://actorsocket@127.0.0.1:port, akka.ssl.tcp:// over TLS).</summary>
     public string Address { get; }
@@ -39,10 +49,71 @@ public sealed partial class ClusterNode : IAsyncDisposable
         }
 
         args.AddRange(extra);
-        DaemonProcess daemon = await DaemonProcess.StartWithArgumentsAsync(args);
+        return await LaunchAsync(args, launcher: null);
+    }
+
+    /// <summary>
+    /// Starts node <paramref name="node"/> of <paramref name="lab"/> in its own network namespace, on
+    /// the lab's fixed ports, with the first <paramref name="nodes"/> nodes of the lab as seeds (the
+    /// first of them starts the cluster when nobody else answers), and waits until it listens.
+    /// </summary>
+    internal static async Task<ClusterNode> StartAsync(Faults.NetworkLab lab, int node, int nodes, params string[] extra)
+    {
+        string host = lab.NodeAddress(node);
+        var args = new List<string>
+        {
+            "--cluster", "--host", host, "--port", Faults.NetworkLab.HttpPort.ToString(CultureInfo.InvariantCulture),
+            "--cluster-host", host, "--cluster-port", Faults.NetworkLab.ClusterPort.ToString(CultureInfo.InvariantCulture),
+        };
+        for (int seed = 0; seed < nodes; seed++)
+        {
+            args.AddRange(["--seed-node", lab.ClusterAddress(seed)]);
+        }
+
+        args.AddRange(extra);
+        return await LaunchAsync(args, lab.Launcher(node));
+    }
+
+    /// <summary>Starts three nodes of <paramref name="lab"/> (the first, then the two others) and waits until all are up.</summary>
+    internal static async Task<ClusterNode[]> StartThreeAsync(Faults.NetworkLab lab, params string[] extra)
+    {
+        var nodes = new List<ClusterNode>();
         try
         {
-            return new ClusterNode(daemon, await daemon.WaitForMatchAsync(AddressLine(), TimeSpan.FromSeconds(30)));
+            nodes.Add(await StartAsync(lab, 0, 3, extra));
+            nodes.AddRange(await Task.WhenAll(StartAsync(lab, 1, 3, extra), StartAsync(lab, 2, 3, extra)));
+            foreach (ClusterNode node in nodes)
+            {
+                await node.WaitUntilMemberAsync(3);
+            }
+
+            return [.. nodes];
+        }
+        catch
+        {
+            foreach (ClusterNode node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Stops the process with SIGTERM (it leaves the cluster) and starts it again with the same arguments; waits until it listens.</summary>
+    public async Task RestartAsync()
+    {
+        await _daemon.DisposeAsync();
+        ClusterNode again = await LaunchAsync(_arguments, _launcher);
+        _daemon = again._daemon;
+    }
+
+    private static async Task<ClusterNode> LaunchAsync(IReadOnlyList<string> args, IReadOnlyList<string>? launcher)
+    {
+        DaemonProcess daemon = await DaemonProcess.StartWithArgumentsAsync(args, launcher);
+        try
+        {
+            return new ClusterNode(daemon, await daemon.WaitForMatchAsync(AddressLine(), TimeSpan.FromSeconds(30)), args, launcher);
         }
         catch
         {
@@ -80,7 +151,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
     /// <summary>GET /healthz: the status code and the X-Cluster-Member header.</summary>
     public async Task<(int Status, string Member)> HealthAsync()
     {
-        string response = await RawClient.HttpAsync(Port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        string response = await RawClient.HttpAsync(Port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", Host);
         int status = int.Parse(response.AsSpan(9, 3), CultureInfo.InvariantCulture);
         Match member = MemberHeader().Match(response);
         return (status, member.Success ? member.Groups[1].Value.Trim() : string.Empty);
@@ -107,7 +178,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
     /// <summary>One metric's value from /metrics (0 when absent).</summary>
     public async Task<double> MetricAsync(string name)
     {
-        string response = await RawClient.HttpAsync(Port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        string response = await RawClient.HttpAsync(Port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", Host);
         Match match = Regex.Match(response, "^" + Regex.Escape(name) + " (\\S+)$", RegexOptions.Multiline);
         return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
     }

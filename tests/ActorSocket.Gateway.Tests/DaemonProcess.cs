@@ -18,11 +18,20 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<string> _url = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private DaemonProcess(IEnumerable<string> extra)
+    private DaemonProcess(IEnumerable<string> extra, IReadOnlyList<string>? launcher)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        var args = new List<string> { Daemon, "--port", "0", "--log-level", "Information" };
-        args.AddRange(extra);
+        // A launcher (ip netns exec NAME) replaces itself with dotnet: the process id stays the daemon's.
+        var start = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var args = new List<string>();
+        if (launcher is { Count: > 0 })
+        {
+            args.AddRange(launcher.Skip(1));
+            args.Add("dotnet");
+        }
+
+        string[] given = [.. extra];
+        args.AddRange(given.Contains("--port") ? [Daemon, "--log-level", "Information"] : [Daemon, "--port", "0", "--log-level", "Information"]);
+        args.AddRange(given);
         args.ForEach(start.ArgumentList.Add);
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, line) => OnLine(line.Data);
@@ -37,6 +46,12 @@ public sealed partial class DaemonProcess : IAsyncDisposable
 
     /// <summary>The HTTP port.</summary>
     public int Port => new Uri(Url).Port;
+
+    /// <summary>The address it listens on (127.0.0.1 unless started with <c>--host</c>).</summary>
+    public string Host => new Uri(Url).Host;
+
+    /// <summary>Whether the process has ended (crashed, downed by the cluster, or stopped).</summary>
+    public bool HasExited => _process.HasExited;
 
     /// <summary>The process id.</summary>
     public int Pid => _process.Id;
@@ -112,10 +127,14 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     public static Task<DaemonProcess> StartAsync(params string[] settings) =>
         StartWithArgumentsAsync(settings.SelectMany(setting => new[] { "--set", setting }));
 
-    /// <summary>Starts the daemon with these command-line arguments (after a free port and Information logging) and waits until it listens.</summary>
-    public static async Task<DaemonProcess> StartWithArgumentsAsync(IEnumerable<string> arguments)
+    /// <summary>
+    /// Starts the daemon with these command-line arguments (after Information logging and a free
+    /// port unless they name one) and waits until it listens; <paramref name="launcher"/>,
+    /// when given, is the command that runs it (such as <c>ip netns exec NAME</c>).
+    /// </summary>
+    public static async Task<DaemonProcess> StartWithArgumentsAsync(IEnumerable<string> arguments, IReadOnlyList<string>? launcher = null)
     {
-        var daemon = new DaemonProcess(arguments);
+        var daemon = new DaemonProcess(arguments, launcher);
         try
         {
             daemon.Url = await daemon._url.Task.WaitAsync(TimeSpan.FromSeconds(30));

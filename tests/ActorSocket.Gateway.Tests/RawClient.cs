@@ -23,10 +23,10 @@ public sealed class RawClient : IAsyncDisposable
 
     public WebSocketCodec Codec { get; }
 
-    public static async Task<Socket> ConnectSocketAsync(int port)
+    public static async Task<Socket> ConnectSocketAsync(int port, string host = "127.0.0.1")
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync("127.0.0.1", port);
+        await socket.ConnectAsync(host, port);
         return socket;
     }
 
@@ -43,9 +43,9 @@ public sealed class RawClient : IAsyncDisposable
     }
 
     /// <summary>Sends raw bytes and returns the HTTP response head and body the server answers with.</summary>
-    public static async Task<string> HttpAsync(int port, string request)
+    public static async Task<string> HttpAsync(int port, string request, string host = "127.0.0.1")
     {
-        using Socket socket = await ConnectSocketAsync(port);
+        using Socket socket = await ConnectSocketAsync(port, host);
         await socket.SendAsync(Encoding.ASCII.GetBytes(request));
         return await ReadToEndAsync(socket);
     }
