@@ -20,6 +20,12 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>The port the server listens on (127.0.0.1).</summary>
     public int Port { get; private set; }
 
+    /// <summary>Addresses it listens on besides 127.0.0.1 (comma-separated; such as a fault lab's host address).</summary>
+    public string? AlsoListenOn { get; init; }
+
+    /// <summary>A network (CIDR) whose clients are trusted besides loopback (such as a fault lab's nodes).</summary>
+    public string? TrustedNetwork { get; init; }
+
     private string DataDirectory => Path.Combine(_directory, "data");
 
     private static bool Root => Environment.UserName == "root";
@@ -36,6 +42,10 @@ public sealed class PostgresServer : IAsyncLifetime
         }
 
         await RunAsPostgresAsync("initdb", ["-D", DataDirectory, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
+        if (TrustedNetwork is not null)
+        {
+            await File.AppendAllTextAsync(Path.Combine(DataDirectory, "pg_hba.conf"), "host all all " + TrustedNetwork + " trust\n");
+        }
         Port = FreePort();
         await StartAsync();
     }
@@ -43,18 +53,18 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>Starts the server (again).</summary>
     public Task StartAsync() => RunAsPostgresAsync("pg_ctl", [
         "-D", DataDirectory, "-w", "-t", "60", "-l", Path.Combine(_directory, "server.log"),
-        "-o", "-p " + Port.ToString(CultureInfo.InvariantCulture) + " -k " + _directory + " -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+        "-o", "-p " + Port.ToString(CultureInfo.InvariantCulture) + " -k " + _directory + " -c listen_addresses=127.0.0.1" + (AlsoListenOn is null ? string.Empty : "," + AlsoListenOn) + " -c fsync=off -c max_connections=200",
         "start"]);
 
     /// <summary>Stops the server at once (fast shutdown: connections are cut), as an outage would.</summary>
     public Task StopAsync() => RunAsPostgresAsync("pg_ctl", ["-D", DataDirectory, "-w", "-t", "60", "-m", "fast", "stop"]);
 
-    /// <summary>A new empty database; its Npgsql connection string.</summary>
-    public async Task<string> CreateDatabaseAsync()
+    /// <summary>A new empty database; its Npgsql connection string, to 127.0.0.1 or to <paramref name="host"/> (one of <see cref="AlsoListenOn"/>).</summary>
+    public async Task<string> CreateDatabaseAsync(string host = "127.0.0.1")
     {
         string name = "actorsocket_" + Interlocked.Increment(ref _databases).ToString(CultureInfo.InvariantCulture);
         await RunAsPostgresAsync("createdb", ["-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", name]);
-        return $"Host=127.0.0.1;Port={Port};Database={name};Username=postgres;Pooling=true;Timeout=5;Command Timeout=5";
+        return $"Host={host};Port={Port};Database={name};Username=postgres;Pooling=true;Timeout=5;Command Timeout=5";
     }
 
     /// <summary>Stops the server and deletes its files.</summary>

@@ -16,7 +16,7 @@ public sealed class ClusterFaultTests
         ClusterNode[] nodes = await ClusterNode.StartThreeAsync(FaultRun.Namespace); // stable-after: 20 s (the default)
         try
         {
-            await using FaultRun run = await FaultRun.StartAsync(nodes, 0, 1);
+            await using FaultRun run = await FaultRun.StartAsync(nodes, "f:faults", 0, 1);
             run.StartPublishing();
             await run.PublishedAtLeastAsync(300);
 
@@ -52,10 +52,10 @@ public sealed class ClusterFaultTests
         ClusterNode[] nodes = await ClusterNode.StartThreeAsync([.. FaultRun.Namespace, "--set", "akka.cluster.split-brain-resolver.stable-after = 3s"]);
         try
         {
-            await using FaultRun run = await FaultRun.StartAsync(nodes);
-
             // The victim is a node that does not hold the topic's owner (the owner's death is a new epoch: recovered false).
-            int victim = (await run.PlaceOwnerAsync(nodes) + 1) % nodes.Length;
+            (string topic, int owner) = await FaultRun.TopicOwnedAsync(nodes, _ => true);
+            int victim = (owner + 1) % nodes.Length;
+            await using FaultRun run = await FaultRun.StartAsync(nodes, topic);
             int[] survivors = [.. Enumerable.Range(0, 3).Where(node => node != victim)];
             foreach (int node in survivors)
             {
@@ -71,12 +71,47 @@ public sealed class ClusterFaultTests
             Assert.Empty(await run.SettleAndCheckAsync());
             foreach (string moved in new[] { "s" + victim + "a", "s" + victim + "b" })
             {
-                Assert.Contains(true, run.History.Resubscribes(moved, FaultRun.Topic)); // reconnected to another node and recovered
+                Assert.Contains(true, run.History.Resubscribes(moved, run.Topic)); // reconnected to another node and recovered
             }
         }
         finally
         {
             await Task.WhenAll(nodes.Select(node => node.DisposeAsync().AsTask()));
+        }
+    }
+
+    [Fact]
+    public async Task The_owner_s_node_killed_during_a_burst_loses_nothing_with_durable_history()
+    {
+        var postgres = new PostgresServer();
+        await postgres.InitializeAsync();
+        ClusterNode[] nodes = [];
+        try
+        {
+            nodes = await ClusterNode.StartThreeAsync([.. FaultRun.DurableNamespace(await postgres.CreateDatabaseAsync()), "--set", "akka.cluster.split-brain-resolver.stable-after = 3s"]);
+            (string topic, int owner) = await FaultRun.TopicOwnedAsync(nodes, _ => true);
+            int[] survivors = [.. Enumerable.Range(0, 3).Where(node => node != owner)];
+            await using FaultRun run = await FaultRun.StartAsync(nodes, topic, survivors);
+            run.StartPublishing();
+            await run.PublishedAtLeastAsync(300);
+
+            // The owner's node dies: publishes wait for (or, in flight, are answered unavailable until) the
+            // new owner, which reads the stream back from the database and goes on in the same epoch.
+            await nodes[owner].KillAsync();
+            await run.PublishedAtLeastAsync(300);
+            await run.StopPublishingAsync();
+
+            Assert.Empty(await run.SettleAndCheckAsync());
+            foreach (string moved in new[] { "s" + owner + "a", "s" + owner + "b" })
+            {
+                Assert.Contains(true, run.History.Resubscribes(moved, run.Topic));
+                Assert.DoesNotContain(false, run.History.Resubscribes(moved, run.Topic));
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(nodes.Select(node => node.DisposeAsync().AsTask()));
+            await postgres.DisposeAsync();
         }
     }
 }

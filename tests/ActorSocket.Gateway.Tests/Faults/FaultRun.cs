@@ -12,11 +12,18 @@ namespace ActorSocket.Gateway.Tests.Faults;
 /// </summary>
 internal sealed class FaultRun : IAsyncDisposable
 {
-    /// <summary>The topic every run publishes on; its namespace, <c>f</c>, keeps a long history (<see cref="Namespace"/>).</summary>
-    public const string Topic = "f:faults";
-
     /// <summary>The daemon arguments that give the namespace <c>f</c> a history of 100,000 messages and 64 MiB, more than any run publishes.</summary>
     public static readonly string[] Namespace = ["--set", "actorsocket.pubsub.namespaces.f { history { size = 100000, max-bytes = 67108864 } }"];
+
+    /// <summary>The daemon arguments that make the namespace <c>f</c>'s history durable in the PostgreSQL database at <paramref name="connectionString"/>.</summary>
+    public static string[] DurableNamespace(string connectionString) =>
+    [
+        "--set", "actorsocket.pubsub.namespaces.f { history { size = 100000, max-bytes = 67108864, durable = on } }",
+        "--set", "actorsocket.history-store.provider = postgresql",
+        "--set", "actorsocket.history-store.connection-string = \"" + connectionString + "\"",
+        "--set", "actorsocket.history-store.timeout = 3s",
+        "--set", "actorsocket.history-store.retry = 500ms",
+    ];
 
     private readonly List<ActorSocketClient> _clients = [];
     private readonly List<Task> _reading = [];
@@ -28,6 +35,11 @@ internal sealed class FaultRun : IAsyncDisposable
     private readonly List<(string Client, int Code)> _closes = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private int _published;
+
+    private FaultRun(string topic) => Topic = topic;
+
+    /// <summary>The topic the run publishes on, in the namespace <c>f</c>, which keeps a long history (<see cref="Namespace"/>).</summary>
+    public string Topic { get; }
 
     public OperationHistory History { get; } = new();
 
@@ -49,9 +61,9 @@ internal sealed class FaultRun : IAsyncDisposable
     }
 
     /// <summary>A run with two subscribers on every node (<c>s0a</c>, <c>s0b</c>, ...) and a publisher on each of <paramref name="publisherNodes"/> (<c>p0</c>, ...).</summary>
-    public static async Task<FaultRun> StartAsync(ClusterNode[] nodes, params int[] publisherNodes)
+    public static async Task<FaultRun> StartAsync(ClusterNode[] nodes, string topic, params int[] publisherNodes)
     {
-        var run = new FaultRun();
+        var run = new FaultRun(topic);
         for (int node = 0; node < nodes.Length; node++)
         {
             await run.SubscribeAsync(nodes, node, "s" + node + "a");
@@ -83,33 +95,52 @@ internal sealed class FaultRun : IAsyncDisposable
         }));
     }
 
-    /// <summary>Publishes one message (as <c>probe</c>) so that the topic's owner exists, and returns the node that holds it.</summary>
-    public async Task<int> PlaceOwnerAsync(ClusterNode[] nodes)
+    /// <summary>
+    /// A topic of the namespace <c>f</c> whose owner (created here by a first publish, before any
+    /// run subscribes) is on a node <paramref name="wanted"/> accepts, and that node.
+    /// </summary>
+    public static async Task<(string Topic, int Owner)> TopicOwnedAsync(ClusterNode[] nodes, Func<int, bool> wanted)
     {
-        await using (var probe = new ActorSocketClient(Options(nodes, 0)))
+        await using var probe = new ActorSocketClient(Options(nodes, 0));
+        await probe.ConnectAsync();
+        for (int attempt = 1; attempt <= 30; attempt++)
         {
-            await probe.ConnectAsync();
-            await probe.PublishAsync(Topic, JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["p"] = "probe", ["s"] = 1 }));
-            History.Published("probe", Topic, 1, acknowledged: true);
+            string topic = "f:faults-" + attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            double[] before = await Task.WhenAll(nodes.Select(node => node.MetricAsync("actorsocket_topic_owners")));
+            await probe.PublishAsync(topic, JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["p"] = "probe", ["s"] = 1 }));
+            double[] after = await Task.WhenAll(nodes.Select(node => node.MetricAsync("actorsocket_topic_owners")));
+            int owner = Enumerable.Range(0, nodes.Length).Single(node => after[node] > before[node]);
+            if (wanted(owner))
+            {
+                return (topic, owner);
+            }
         }
 
-        double[] owners = await Task.WhenAll(nodes.Select(node => node.MetricAsync("actorsocket_topic_owners")));
-        Assert.True(owners.Count(count => count > 0) == 1, "the topic's owner is not on exactly one node: " + string.Join(",", owners));
-        return Array.FindIndex(owners, count => count > 0);
+        throw new InvalidOperationException("no topic of 30 has its owner where wanted");
     }
 
     public async Task AddPublisherAsync(ClusterNode[] nodes, int node, string name) =>
         _publishers.Add((await ConnectAsync(nodes, node, name), name));
 
-    /// <summary>Every publisher publishes, one message after the other (each waits for its answer), until <see cref="StopPublishingAsync"/>.</summary>
-    public void StartPublishing()
+    /// <summary>
+    /// Every publisher publishes, one message after the other (each waits for its answer), until
+    /// <see cref="StopPublishingAsync"/>; at most one every <paramref name="pace"/> each when given
+    /// (a run that lasts minutes must stay within the history's 100,000 messages).
+    /// </summary>
+    public void StartPublishing(TimeSpan? pace = null)
     {
         foreach ((ActorSocketClient client, string name) in _publishers)
         {
             _publishing.Add(Task.Run(async () =>
             {
+                using PeriodicTimer? ticks = pace is { } every ? new PeriodicTimer(every) : null;
                 for (int sequence = 1; !_stop.IsCancellationRequested; sequence++)
                 {
+                    if (ticks is not null && !await ticks.WaitForNextTickAsync(CancellationToken.None))
+                    {
+                        break;
+                    }
+
                     JsonElement data = JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["p"] = name, ["s"] = sequence });
                     try
                     {
@@ -131,7 +162,18 @@ internal sealed class FaultRun : IAsyncDisposable
     public async Task PublishedAtLeastAsync(int count)
     {
         int target = Published + count;
-        await PubSubTests.EventuallyAsync(() => Published >= target, target + " publishes");
+        await EventuallyAsync(() => Published >= target, target + " publishes", TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 50 ms until it holds; fails after <paramref name="timeout"/>.</summary>
+    public static async Task EventuallyAsync(Func<bool> condition, string what, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < timeout, what + " did not happen in " + timeout);
+            await Task.Delay(50);
+        }
     }
 
     public async Task StopPublishingAsync()
@@ -140,17 +182,21 @@ internal sealed class FaultRun : IAsyncDisposable
         await Task.WhenAll(_publishing);
     }
 
-    /// <summary>Waits until every subscriber has received every acknowledged publish (or a minute passed), then checks the history.</summary>
+    /// <summary>
+    /// Checks the history until it holds (every subscriber has what it is owed: the last messages
+    /// may still be on their way), or a minute has passed; the violations of the last check.
+    /// </summary>
     public async Task<IReadOnlyList<string>> SettleAndCheckAsync()
     {
-        int acknowledged = History.AcknowledgedCount(Topic);
         var deadline = Stopwatch.StartNew();
-        while (Subscribers.Any(s => History.ReceivedCount(s, Topic) < acknowledged) && deadline.Elapsed < TimeSpan.FromSeconds(60))
+        IReadOnlyList<string> violations = History.Check(Topic, Subscribers);
+        while (violations.Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(60))
         {
-            await Task.Delay(50);
+            await Task.Delay(100);
+            violations = History.Check(Topic, Subscribers);
         }
 
-        return History.Check(Topic, Subscribers);
+        return violations;
     }
 
     /// <summary>The close codes clients were given, by client name (a client that lost its connection without a close frame is not listed).</summary>

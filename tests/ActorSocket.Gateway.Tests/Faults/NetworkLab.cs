@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 
 namespace ActorSocket.Gateway.Tests.Faults;
 
@@ -7,7 +8,9 @@ namespace ActorSocket.Gateway.Tests.Faults;
 /// pairs to a bridge in a hub namespace, and one veth from the test's own namespace to the bridge
 /// so that the test's clients reach every node (at <see cref="HostAddress"/>). Each node's
 /// namespace holds an nftables table, <c>inet fault</c>, whose rules cut links both ways or one
-/// way, or drop a share of the packets between nodes; <see cref="HealAsync"/> empties them.
+/// way, or drop a share of the packets between nodes; <see cref="HealAsync"/> empties them. A lab
+/// created <c>relayed</c> sends each node's connections to the others through a <see cref="Relay"/>
+/// in the test (an nftables DNAT rule per pair), which can delay them; its links are not cut.
 /// Disposing deletes every namespace and the veth, which stops all traffic the lab carried; the
 /// processes started in it must be stopped first.
 /// </summary>
@@ -30,12 +33,15 @@ internal sealed class NetworkLab : IAsyncDisposable
     private readonly string _name;
     private readonly int _subnet;
     private readonly int _nodes;
+    private readonly bool _relayed;
+    private readonly List<Relay> _relays = [];
 
-    private NetworkLab(string name, int subnet, int nodes)
+    private NetworkLab(string name, int subnet, int nodes, bool relayed)
     {
         _name = name;
         _subnet = subnet;
         _nodes = nodes;
+        _relayed = relayed;
     }
 
     /// <summary>The test's own address on the lab's network (clients connect from it).</summary>
@@ -56,13 +62,13 @@ internal sealed class NetworkLab : IAsyncDisposable
     /// <summary>The command prefix that runs a program in node <paramref name="node"/>'s namespace.</summary>
     public IReadOnlyList<string> Launcher(int node) => ["ip", "netns", "exec", Namespace(node)];
 
-    /// <summary>Creates the namespaces, links and fault tables for <paramref name="nodes"/> nodes.</summary>
-    public static async Task<NetworkLab> CreateAsync(int nodes)
+    /// <summary>Creates the namespaces, links and fault tables for <paramref name="nodes"/> nodes; <paramref name="relayed"/>: the links between nodes pass a <see cref="Relay"/> each.</summary>
+    public static async Task<NetworkLab> CreateAsync(int nodes, bool relayed = false)
     {
         await RemoveAbandonedAsync();
         int lab = Interlocked.Increment(ref s_labs);
         int pid = Environment.ProcessId;
-        var created = new NetworkLab(Prefix + pid.ToString(CultureInfo.InvariantCulture) + "x" + lab.ToString(CultureInfo.InvariantCulture), (pid + lab) % 250, nodes);
+        var created = new NetworkLab(Prefix + pid.ToString(CultureInfo.InvariantCulture) + "x" + lab.ToString(CultureInfo.InvariantCulture), (pid + lab) % 250, nodes, relayed);
         try
         {
             await created.BuildAsync();
@@ -83,8 +89,9 @@ internal sealed class NetworkLab : IAsyncDisposable
     }
 
     /// <summary>Drops every packet <paramref name="from"/> sends to <paramref name="to"/>; the other way still passes.</summary>
-    public Task CutOneWayAsync(int from, int to) =>
-        NftAsync(from, "add", "rule", "inet", "fault", "output", "ip", "daddr", NodeAddress(to), "drop");
+    public Task CutOneWayAsync(int from, int to) => _relayed
+        ? throw new InvalidOperationException("a relayed lab's links are delayed, not cut")
+        : NftAsync(from, "add", "rule", "inet", "fault", "output", "ip", "daddr", NodeAddress(to), "drop");
 
     /// <summary>Cuts <paramref name="node"/> from every other node; the test's clients still reach it.</summary>
     public async Task IsolateAsync(int node)
@@ -99,29 +106,51 @@ internal sealed class NetworkLab : IAsyncDisposable
     }
 
     /// <summary>
-    /// Drops <paramref name="percent"/>% of the packets each node sends to the other nodes, chosen at
-    /// random (TCP retransmits them: the links are lossy and slow, not cut).
+    /// Drops <paramref name="percent"/>% of the packets each node sends on its connections with the
+    /// other nodes (those to or from a remoting port), chosen at random: each packet between two nodes
+    /// leaves one node's namespace once, relayed or not. TCP retransmits them: the links are lossy and
+    /// slow, not cut.
     /// </summary>
     public async Task LoseAsync(int percent)
     {
         for (int node = 0; node < _nodes; node++)
         {
-            await NftAsync(node, "add", "rule", "inet", "fault", "output", "ip", "daddr", Subnet + "0/24", "ip", "daddr", "!=", HostAddress, "numgen", "random", "mod", "100", "<", percent.ToString(CultureInfo.InvariantCulture), "drop");
+            await NftAsync(node, "add", "rule", "inet", "fault", "output", "meta", "l4proto", "tcp", "ct", "original", "proto-dst", ClusterPort.ToString(CultureInfo.InvariantCulture), "numgen", "random", "mod", "100", "<", percent.ToString(CultureInfo.InvariantCulture), "drop");
         }
     }
 
-    /// <summary>Removes every fault rule: every link carries everything again.</summary>
+    /// <summary>Holds everything between nodes for <paramref name="delay"/> each way (a relayed lab only).</summary>
+    public void Delay(TimeSpan delay)
+    {
+        if (!_relayed)
+        {
+            throw new InvalidOperationException("only a relayed lab delays its links");
+        }
+
+        _relays.ForEach(relay => relay.Delay = delay);
+    }
+
+    /// <summary>Bytes the relays forwarded between nodes so far (0 in a lab that is not relayed).</summary>
+    public long RelayedBytes => _relays.Sum(relay => relay.BytesForwarded);
+
+    /// <summary>Removes every fault rule and delay: every link carries everything again, at once.</summary>
     public async Task HealAsync()
     {
+        _relays.ForEach(relay => relay.Delay = TimeSpan.Zero);
         for (int node = 0; node < _nodes; node++)
         {
             await NftAsync(node, "flush", "chain", "inet", "fault", "output");
         }
     }
 
-    /// <summary>Deletes the veth and the namespaces (the links inside go with them).</summary>
+    /// <summary>Deletes the veth and the namespaces (the links inside go with them), and stops the relays.</summary>
     public async ValueTask DisposeAsync()
     {
+        foreach (Relay relay in _relays)
+        {
+            await relay.DisposeAsync();
+        }
+
         await TryAsync("ip", "link", "del", RootLink);
         for (int node = 0; node < _nodes; node++)
         {
@@ -154,6 +183,27 @@ internal sealed class NetworkLab : IAsyncDisposable
             await RunAsync("ip", "-n", ns, "link", "set", "lo", "up");
             await NftAsync(node, "add", "table", "inet", "fault");
             await NftAsync(node, "add", "chain", "inet", "fault", "output", "{ type filter hook output priority 0 ; }");
+        }
+
+        if (!_relayed)
+        {
+            return;
+        }
+
+        for (int from = 0; from < _nodes; from++)
+        {
+            await NftAsync(from, "add", "table", "ip", "relay");
+            await NftAsync(from, "add", "chain", "ip", "relay", "output", "{ type nat hook output priority -100 ; }");
+            for (int to = 0; to < _nodes; to++)
+            {
+                if (to != from)
+                {
+                    var relay = new Relay(IPAddress.Parse(HostAddress), new IPEndPoint(IPAddress.Parse(NodeAddress(to)), ClusterPort));
+                    _relays.Add(relay);
+                    string port = ClusterPort.ToString(CultureInfo.InvariantCulture);
+                    await NftAsync(from, "add", "rule", "ip", "relay", "output", "ip", "daddr", NodeAddress(to), "tcp", "dport", port, "dnat", "to", HostAddress + ":" + relay.Port.ToString(CultureInfo.InvariantCulture));
+                }
+            }
         }
     }
 

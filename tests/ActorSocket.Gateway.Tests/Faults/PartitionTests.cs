@@ -21,9 +21,9 @@ public sealed class PartitionTests(ITestOutputHelper output)
         ClusterNode[] nodes = await ClusterNode.StartThreeAsync(lab, Settings);
         try
         {
-            await using FaultRun run = await FaultRun.StartAsync(nodes);
-            int owner = await run.PlaceOwnerAsync(nodes);
+            (string topic, int owner) = await FaultRun.TopicOwnedAsync(nodes, _ => true);
             int cut = (owner + 1) % 3; // the topic's owner stays with the majority (see the operations guide for the other case)
+            await using FaultRun run = await FaultRun.StartAsync(nodes, topic);
             int[] majority = [.. Enumerable.Range(0, 3).Where(node => node != cut)];
             await run.AddPublisherAsync(nodes, cut, "p" + cut); // a publisher on the minority side
             await run.AddPublisherAsync(nodes, owner, "p" + owner);
@@ -36,12 +36,12 @@ public sealed class PartitionTests(ITestOutputHelper output)
             await lab.IsolateAsync(cut);
 
             // The minority node says so, and refuses new clients, before the resolver downs it.
-            await PubSubTests.EventuallyAsync(() => minority.First(503, TimeSpan.Zero) is not null, "/healthz 503 on the cut node");
+            await FaultRun.EventuallyAsync(() => minority.First(503, TimeSpan.Zero) is not null, "/healthz 503 on the cut node", TimeSpan.FromSeconds(30));
             string upgrade = await RawClient.HttpAsync(nodes[cut].Port, "GET /pubsub HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", nodes[cut].Host);
             Assert.True(upgrade.StartsWith("HTTP/1.1 503 ", StringComparison.Ordinal) || upgrade.Length == 0, upgrade); // empty: downed meanwhile
 
             // The resolver downs it on both sides: its process ends, the majority goes on with two members.
-            await EventuallyAsync(() => nodes[cut].HasExited, "the cut node's exit", TimeSpan.FromSeconds(60));
+            await FaultRun.EventuallyAsync(() => nodes[cut].HasExited, "the cut node's exit", TimeSpan.FromSeconds(60));
             TimeSpan downed = clock.Elapsed;
             foreach (int node in majority)
             {
@@ -59,7 +59,7 @@ public sealed class PartitionTests(ITestOutputHelper output)
 
             foreach (string moved in new[] { "s" + cut + "a", "s" + cut + "b" })
             {
-                Assert.Contains(true, run.History.Resubscribes(moved, FaultRun.Topic)); // recovered what they missed
+                Assert.Contains(true, run.History.Resubscribes(moved, run.Topic)); // recovered what they missed
             }
 
             Assert.False(minority.HealthySince(minority.First(503, TimeSpan.Zero)!.Value), "the cut node answered 200 again: " + string.Join("; ", minority.Changes));
@@ -70,16 +70,6 @@ public sealed class PartitionTests(ITestOutputHelper output)
         finally
         {
             await Task.WhenAll(nodes.Select(node => node.DisposeAsync().AsTask()));
-        }
-    }
-
-    internal static async Task EventuallyAsync(Func<bool> condition, string what, TimeSpan timeout)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(deadline.Elapsed < timeout, what + " did not happen in " + timeout);
-            await Task.Delay(50);
         }
     }
 }
