@@ -37,6 +37,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
     private readonly IActorRef? _owners;
     private readonly HistoryStore? _store;
     private readonly IActorRef? _userBudgets;
+    private PauseDetector? _pauses;
     private IActorRef? _userLimits;
     private ActorSocket.Actors.Api.ServerApi? _api;
     private volatile bool _shuttingDown;
@@ -111,11 +112,20 @@ public sealed class ActorSocketServer : IAsyncDisposable
         var api = new Api.ApiEndpoints(_options.Api, () => _api, Metrics);
         bool ownPort = api.Enabled && _options.Api.Port is not null;
 
+        if (cluster is not null)
+        {
+            // After the process stood still longer than the failure detector tolerates, its view of the
+            // cluster is stale until the detector has judged every member again: /healthz says so.
+            var settings = Akka.Cluster.Cluster.Get(_system).Settings;
+            TimeSpan tolerated = settings.FailureDetectorConfig.GetTimeSpan("acceptable-heartbeat-pause", TimeSpan.FromSeconds(3));
+            _pauses = new PauseDetector(tolerated, tolerated + (2 * settings.FailureDetectorConfig.GetTimeSpan("heartbeat-interval", TimeSpan.FromSeconds(1))), PauseDetector.Now);
+        }
+
         var routes = new RouteTable(BuildRoutes().Concat(extraRoutes ?? []));
         var context = new ServerContext(
             _options.Connection,
             routes,
-            new HttpEndpoints(Metrics, () => _shuttingDown, cluster is null ? null : () => ClusterMonitor.Describe(Akka.Cluster.Cluster.Get(_system)), _store is null ? null : () => _store.Reachable, _options.DemoTokens, ownPort ? null : api),
+            new HttpEndpoints(Metrics, () => _shuttingDown, cluster is null ? null : () => ClusterMonitor.Describe(Akka.Cluster.Cluster.Get(_system), _pauses), _store is null ? null : () => _store.Reachable, _options.DemoTokens, ownPort ? null : api),
             Metrics,
             ConnectionLogger,
             _options.MaxConnections,
@@ -300,6 +310,7 @@ public sealed class ActorSocketServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        _pauses?.Dispose();
         _stopping.Dispose();
     }
 

@@ -59,11 +59,24 @@ internal sealed class ClusterMonitor : ReceiveActor
 
     /// <summary>The cluster status of this node in a few words, for <c>/healthz</c>.</summary>
     /// <param name="cluster">The cluster extension.</param>
+    /// <param name="pauses">The process's pause detector: after a pause, this node's view is stale until it has caught up.</param>
     /// <returns>
-    /// Whether this node serves: it is up (or weakly up) and it reaches a majority of the members
-    /// (itself included), so that it is on the side the split-brain resolver keeps; and a description.
+    /// Whether this node serves: it is up (or weakly up), it reaches a majority of the members
+    /// (itself included), so that it is on the side the split-brain resolver keeps, and its view
+    /// is not stale from a pause; and a description.
     /// </returns>
-    public static (bool Member, string Description) Describe(Akka.Cluster.Cluster cluster)
+    public static (bool Member, string Description) Describe(Akka.Cluster.Cluster cluster, PauseDetector? pauses = null)
+    {
+        (bool serving, string description) = Describe(cluster);
+        if (pauses?.Stale(PauseDetector.Now) is { } pause)
+        {
+            return (false, description + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; paused: the process stood still for {pause.TotalSeconds:F1} s, its view of the cluster is being renewed"));
+        }
+
+        return (serving, description);
+    }
+
+    private static (bool Member, string Description) Describe(Akka.Cluster.Cluster cluster)
     {
         ClusterEvent.CurrentClusterState state = cluster.State;
         MemberStatus status = cluster.SelfMember.Status;

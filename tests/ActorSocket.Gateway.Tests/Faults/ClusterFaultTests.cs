@@ -21,6 +21,8 @@ public sealed class ClusterFaultTests
             await run.PublishedAtLeastAsync(300);
 
             // Node 3 stops for 5 s (a long GC pause, a stalled VM), then goes on.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await using var watch = new HealthWatch(nodes[2], clock);
             await nodes[2].FreezeAsync();
             try
             {
@@ -30,6 +32,13 @@ public sealed class ClusterFaultTests
             {
                 await nodes[2].ThawAsync();
             }
+
+            // Waking up, its view of the cluster is 5 s old: /healthz says so rather than 200, until it has caught up.
+            TimeSpan resumed = clock.Elapsed;
+            await FaultRun.EventuallyAsync(() => watch.First(200, resumed) is not null, "/healthz 200 again on the paused node", TimeSpan.FromSeconds(30));
+            (TimeSpan At, int Status, string Member) woke = watch.Changes.First(change => change.At >= resumed - TimeSpan.FromSeconds(1) && change.Status != 0);
+            Assert.Equal(503, woke.Status);
+            Assert.Contains("paused: the process stood still for", woke.Member, StringComparison.Ordinal);
 
             await run.PublishedAtLeastAsync(300);
             await run.StopPublishingAsync();

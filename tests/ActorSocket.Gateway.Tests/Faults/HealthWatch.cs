@@ -60,18 +60,18 @@ internal sealed class HealthWatch : IAsyncDisposable
 
     private async Task WatchAsync()
     {
-        int last = -1;
+        (int Status, string Member) last = (-1, string.Empty);
         while (!_stop.IsCancellationRequested)
         {
             (int status, string member) = await AskAsync();
-            if (status != last)
+            if ((status, member) != last)
             {
                 lock (_lock)
                 {
                     _changes.Add((_clock.Elapsed, status, member));
                 }
 
-                last = status;
+                last = (status, member);
             }
 
             try

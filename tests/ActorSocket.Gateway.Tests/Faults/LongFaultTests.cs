@@ -288,7 +288,7 @@ public sealed class LongFaultTests(ITestOutputHelper output)
     /// <summary>The answers a node gave from <paramref name="from"/> on: "200 -> 503 (12.3 s) -> none (30.1 s)".</summary>
     private static string Describe(HealthWatch watch, TimeSpan from)
     {
-        var answers = watch.Changes.Where(c => c.At >= from).Select(c => (c.Status == 0 ? "none" : c.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)) + " at " + c.At.TotalSeconds.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) + " s");
+        var answers = watch.Changes.Where(c => c.At >= from).Where((c, i) => i == 0 || watch.Changes.Where(d => d.At >= from).ElementAt(i - 1).Status != c.Status).Select(c => (c.Status == 0 ? "none" : c.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)) + " at " + c.At.TotalSeconds.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) + " s");
         return string.Join(" -> ", answers);
     }
 }
