@@ -52,6 +52,16 @@ public class OperationHistoryTests
         history.Received("s", "t", 5, "p", 5);
         Assert.Empty(history.Check("t", ["s"]));
 
+        // The owner's node died: the topic goes on in a new epoch, its offsets from 1 again.
+        history.Published("p", "t", 6, acknowledged: true);
+        history.Resubscribed("s", "t", recovered: false);
+        history.Received("s", "t", 1, "p", 6);
+        history.Published("p", "t", 7, acknowledged: true);
+        history.Received("s", "t", 2, "p", 7);
+        Assert.Empty(history.Check("t", ["s"]));
+        history.Received("s", "t", 1, "p", 8); // but within an epoch, never backwards
+        Assert.Contains(history.Check("t", ["s"]), v => v.Contains("offset 1 after 2", StringComparison.Ordinal));
+
         // A recovered resubscribe owes everything, without gaps.
         OperationHistory recovered = Clean();
         recovered.Published("p", "t", 4, acknowledged: true);
