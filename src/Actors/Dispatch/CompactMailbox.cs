@@ -12,7 +12,7 @@ namespace ActorSocket.Actors.Dispatch;
 /// queue starts with 4 slots, doubles when a burst needs it, and drops back to 4 once drained
 /// from more than 16.
 /// </summary>
-/// <remarks>Configured as <c>actorsocket.connection-mailbox</c>; a lock guards the ring (enqueuers are few per connection: its read loop, its topics, its timers).</remarks>
+/// <remarks>Configured as <c>actorsocket.connection-mailbox</c>; a spin lock guards the ring (enqueuers are few per connection: its read loop, its topics, its timers).</remarks>
 internal sealed class CompactMailbox : MailboxType, IProducesMessageQueue<CompactMessageQueue>
 {
     /// <summary>Created by Akka from the mailbox configuration.</summary>
@@ -25,7 +25,13 @@ internal sealed class CompactMailbox : MailboxType, IProducesMessageQueue<Compac
     public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new CompactMessageQueue();
 }
 
-/// <summary>A lock-guarded ring of envelopes that grows by doubling and shrinks when drained.</summary>
+/// <summary>
+/// A ring of envelopes that grows by doubling and shrinks when drained, guarded by a spin lock on an
+/// integer of its own: no object per queue, and no monitor. A profile of fan-out (perf, 2026-12-01)
+/// put about 15% of the server's CPU in the runtime's monitor helpers under the enqueue and dequeue of
+/// <c>lock (this)</c>, uncontended as they nearly always are (a connection and the topics it hears run
+/// on one event loop); the critical sections are a few stores, so a waiter spins only briefly.
+/// </summary>
 internal sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
     private const int SmallCapacity = 4;
@@ -35,16 +41,17 @@ internal sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueu
     private Envelope[] _ring = new Envelope[SmallCapacity];
     private int _head;
     private int _count;
+    private int _locked;
 
     /// <summary>Slots held now (tests).</summary>
     internal int Capacity
     {
         get
         {
-            lock (this)
-            {
-                return _ring.Length;
-            }
+            Enter();
+            int capacity = _ring.Length;
+            Exit();
+            return capacity;
         }
     }
 
@@ -57,7 +64,8 @@ internal sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueu
     /// <inheritdoc />
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
-        lock (this)
+        Enter();
+        try
         {
             if (_count == _ring.Length)
             {
@@ -74,12 +82,23 @@ internal sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueu
             _ring[(_head + _count) & (_ring.Length - 1)] = envelope;
             Volatile.Write(ref _count, _count + 1);
         }
+        finally
+        {
+            Exit();
+        }
     }
 
     /// <inheritdoc />
     public bool TryDequeue(out Envelope envelope)
     {
-        lock (this)
+        if (Volatile.Read(ref _count) == 0)
+        {
+            envelope = default; // only the actor's own run dequeues: nothing can appear and vanish meanwhile
+            return false;
+        }
+
+        Enter();
+        try
         {
             if (_count == 0)
             {
@@ -103,7 +122,31 @@ internal sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueu
 
             return true;
         }
+        finally
+        {
+            Exit();
+        }
     }
+
+    private void Enter()
+    {
+        if (Interlocked.CompareExchange(ref _locked, 1, 0) != 0)
+        {
+            Contended();
+        }
+    }
+
+    private void Contended()
+    {
+        var spin = default(SpinWait);
+        do
+        {
+            spin.SpinOnce(); // yields, then sleeps, if the holder was preempted
+        }
+        while (Interlocked.CompareExchange(ref _locked, 1, 0) != 0);
+    }
+
+    private void Exit() => Volatile.Write(ref _locked, 0);
 
     /// <inheritdoc />
     public void CleanUp(IActorRef owner, IMessageQueue deadletters)
