@@ -75,30 +75,8 @@ public sealed partial class ClusterNode : IAsyncDisposable
     }
 
     /// <summary>Starts three nodes of <paramref name="lab"/> (the first, then the two others) and waits until all are up.</summary>
-    internal static async Task<ClusterNode[]> StartThreeAsync(Faults.NetworkLab lab, params string[] extra)
-    {
-        var nodes = new List<ClusterNode>();
-        try
-        {
-            nodes.Add(await StartAsync(lab, 0, 3, extra));
-            nodes.AddRange(await Task.WhenAll(StartAsync(lab, 1, 3, extra), StartAsync(lab, 2, 3, extra)));
-            foreach (ClusterNode node in nodes)
-            {
-                await node.WaitUntilMemberAsync(3);
-            }
-
-            return [.. nodes];
-        }
-        catch
-        {
-            foreach (ClusterNode node in nodes)
-            {
-                await node.DisposeAsync();
-            }
-
-            throw;
-        }
-    }
+    internal static Task<ClusterNode[]> StartThreeAsync(Faults.NetworkLab lab, params string[] extra) =>
+        StartThreeAsync(() => StartAsync(lab, 0, 3, extra), (_, node) => StartAsync(lab, node, 3, extra));
 
     /// <summary>Stops the process with SIGTERM (it leaves the cluster) and starts it again with the same arguments; waits until it listens.</summary>
     public async Task RestartAsync()
@@ -123,13 +101,16 @@ public sealed partial class ClusterNode : IAsyncDisposable
     }
 
     /// <summary>Starts three nodes, the second and third joining the first, and waits until all are up.</summary>
-    public static async Task<ClusterNode[]> StartThreeAsync(params string[] extra)
+    public static Task<ClusterNode[]> StartThreeAsync(params string[] extra) =>
+        StartThreeAsync(() => StartAsync(null, extra), (first, _) => StartAsync(first.Address, extra));
+
+    private static async Task<ClusterNode[]> StartThreeAsync(Func<Task<ClusterNode>> startFirst, Func<ClusterNode, int, Task<ClusterNode>> startOther)
     {
         var nodes = new List<ClusterNode>();
         try
         {
-            nodes.Add(await StartAsync(null, extra));
-            nodes.AddRange(await Task.WhenAll(StartAsync(nodes[0].Address, extra), StartAsync(nodes[0].Address, extra)));
+            nodes.Add(await startFirst());
+            nodes.AddRange(await Task.WhenAll(startOther(nodes[0], 1), startOther(nodes[0], 2)));
             foreach (ClusterNode node in nodes)
             {
                 await node.WaitUntilMemberAsync(3);

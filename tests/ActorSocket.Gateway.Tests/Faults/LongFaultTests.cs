@@ -131,47 +131,33 @@ public sealed class LongFaultTests(ITestOutputHelper output)
             await run.PublishedAtLeastAsync(200);
 
             var clock = Stopwatch.StartNew();
-            HealthWatch[] watches = [.. nodes.Select(node => new HealthWatch(node, clock))];
-            try
+            await using var all = new WatchSet(nodes, clock);
+            HealthWatch[] watches = all.Watches;
+            await lab.CutOneWayAsync(From, To);
+
+            // The resolver settles it: some nodes leave (their processes end), the rest agree.
+            await FaultRun.EventuallyAsync(() => nodes.Any(node => node.HasExited), "a node's removal", TimeSpan.FromSeconds(120));
+            await Task.Delay(TimeSpan.FromSeconds(5)); // let a second decision, if any, land: the fault's settling time, not a wait for something
+            int[] survivors = await SurvivorsAgreeAsync(nodes);
+
+            await run.PublishedAtLeastAsync(200);
+            await lab.HealAsync();
+            await run.StopPublishingAsync();
+            IReadOnlyList<string> violations = await run.SettleAndCheckAsync();
+            FaultReport.Print(output, violations);
+            int[] removed = [.. Enumerable.Range(0, 3).Except(survivors)];
+            string[] moved = [.. removed.SelectMany(Subscribers)];
+            Assert.All(moved, subscriber => Assert.Contains((subscriber, 1012), run.Closes));
+            foreach (int node in removed)
             {
-                await lab.CutOneWayAsync(From, To);
-
-                // The resolver settles it: some nodes leave (their processes end), the rest agree.
-                await FaultRun.EventuallyAsync(() => nodes.Any(node => node.HasExited), "a node's removal", TimeSpan.FromSeconds(120));
-                await Task.Delay(TimeSpan.FromSeconds(5)); // let a second decision, if any, land: the fault's settling time, not a wait for something
-                int[] survivors = [.. Enumerable.Range(0, 3).Where(node => !nodes[node].HasExited)];
-                Assert.NotEmpty(survivors);
-                foreach (int node in survivors)
-                {
-                    await nodes[node].WaitUntilMemberAsync(survivors.Length, TimeSpan.FromSeconds(60));
-                }
-
-                await run.PublishedAtLeastAsync(200);
-                await lab.HealAsync();
-                await run.StopPublishingAsync();
-                IReadOnlyList<string> violations = await run.SettleAndCheckAsync();
-                FaultReport.Print(output, violations);
-                int[] removed = [.. Enumerable.Range(0, 3).Except(survivors)];
-                string[] moved = [.. removed.SelectMany(Subscribers)];
-                Assert.All(moved, subscriber => Assert.Contains((subscriber, 1012), run.Closes));
-                foreach (int node in removed)
-                {
-                    TimeSpan? unready = watches[node].First(503, TimeSpan.Zero);
-                    Assert.True(unready is null || !watches[node].HealthySince(unready.Value), "a removed node answered 200 again: " + string.Join("; ", watches[node].Changes));
-                }
-
-                TimeSpan? detected = watches.SelectMany(w => w.Changes).Where(c => c.Status != 200 || !c.Member.Contains("unreachable 0", StringComparison.Ordinal)).Select(c => (TimeSpan?)c.At).Min();
-                Assert.Empty(violations);
-                FaultReport.Write(output, "asymmetric: node 2's packets to node 3 lost", run, [.. survivors.SelectMany(Subscribers)], moved, detected, FaultReport.Told(run, moved),
-                    "removed: " + string.Join(", ", removed.Select(node => "node " + (node + 1))) + "; " + string.Join("; ", Enumerable.Range(0, 3).Select(node => "node " + (node + 1) + " " + Describe(watches[node], TimeSpan.Zero))));
+                TimeSpan? unready = watches[node].First(503, TimeSpan.Zero);
+                Assert.True(unready is null || !watches[node].HealthySince(unready.Value), "a removed node answered 200 again: " + string.Join("; ", watches[node].Changes));
             }
-            finally
-            {
-                foreach (HealthWatch watch in watches)
-                {
-                    await watch.DisposeAsync();
-                }
-            }
+
+            TimeSpan? detected = watches.SelectMany(w => w.Changes).Where(c => c.Status != 200 || !c.Member.Contains("unreachable 0", StringComparison.Ordinal)).Select(c => (TimeSpan?)c.At).Min();
+            Assert.Empty(violations);
+            FaultReport.Write(output, "asymmetric: node 2's packets to node 3 lost", run, [.. survivors.SelectMany(Subscribers)], moved, detected, FaultReport.Told(run, moved),
+                "removed: " + string.Join(", ", removed.Select(node => "node " + (node + 1))) + "; " + string.Join("; ", Enumerable.Range(0, 3).Select(node => "node " + (node + 1) + " " + Describe(watches[node], TimeSpan.Zero))));
         }
         finally
         {
@@ -192,44 +178,30 @@ public sealed class LongFaultTests(ITestOutputHelper output)
             await run.PublishedAtLeastAsync(200);
 
             var clock = Stopwatch.StartNew();
-            HealthWatch[] watches = [.. nodes.Select(node => new HealthWatch(node, clock))];
-            try
-            {
-                Assert.True(lab.RelayedBytes > 0, "the nodes' links do not pass the relays");
-                lab.Delay(TimeSpan.FromMilliseconds(200));
-                await lab.LoseAsync(20);
-                int before = run.Published;
-                await Task.Delay(TimeSpan.FromMinutes(1)); // the fault's length
-                int during = run.Published - before;
-                await lab.HealAsync();
+            await using var all = new WatchSet(nodes, clock);
+            HealthWatch[] watches = all.Watches;
+            Assert.True(lab.RelayedBytes > 0, "the nodes' links do not pass the relays");
+            lab.Delay(TimeSpan.FromMilliseconds(200));
+            await lab.LoseAsync(20);
+            int before = run.Published;
+            await Task.Delay(TimeSpan.FromMinutes(1)); // the fault's length
+            int during = run.Published - before;
+            await lab.HealAsync();
 
-                int[] survivors = [.. Enumerable.Range(0, 3).Where(node => !nodes[node].HasExited)];
-                Assert.NotEmpty(survivors);
-                foreach (int node in survivors)
-                {
-                    await nodes[node].WaitUntilMemberAsync(survivors.Length, TimeSpan.FromSeconds(60));
-                }
+            int[] survivors = await SurvivorsAgreeAsync(nodes);
 
-                await run.PublishedAtLeastAsync(200);
-                await run.StopPublishingAsync();
-                IReadOnlyList<string> violations = await run.SettleAndCheckAsync();
-                FaultReport.Print(output, violations);
-                int[] removed = [.. Enumerable.Range(0, 3).Except(survivors)];
-                string[] moved = [.. removed.SelectMany(Subscribers)];
-                Assert.All(moved, subscriber => Assert.Contains((subscriber, 1012), run.Closes));
-                TimeSpan? detected = watches.SelectMany(w => w.Changes).Where(c => c.At > TimeSpan.Zero && (c.Status != 200 || !c.Member.Contains("unreachable 0", StringComparison.Ordinal))).Select(c => (TimeSpan?)c.At).Min();
-                Assert.Empty(violations);
-                FaultReport.Write(output, "20% loss and 200 ms delay each way between nodes for a minute", run, [.. survivors.SelectMany(Subscribers)], moved, detected, FaultReport.Told(run, moved),
-                    $"{during} publishes during the minute (3 publishers, one at a time each); removed: {(removed.Length == 0 ? "none" : string.Join(", ", removed.Select(node => "node " + (node + 1))))}; "
-                    + string.Join("; ", Enumerable.Range(0, 3).Select(node => "node " + (node + 1) + " " + Describe(watches[node], TimeSpan.Zero))));
-            }
-            finally
-            {
-                foreach (HealthWatch watch in watches)
-                {
-                    await watch.DisposeAsync();
-                }
-            }
+            await run.PublishedAtLeastAsync(200);
+            await run.StopPublishingAsync();
+            IReadOnlyList<string> violations = await run.SettleAndCheckAsync();
+            FaultReport.Print(output, violations);
+            int[] removed = [.. Enumerable.Range(0, 3).Except(survivors)];
+            string[] moved = [.. removed.SelectMany(Subscribers)];
+            Assert.All(moved, subscriber => Assert.Contains((subscriber, 1012), run.Closes));
+            TimeSpan? detected = watches.SelectMany(w => w.Changes).Where(c => c.At > TimeSpan.Zero && (c.Status != 200 || !c.Member.Contains("unreachable 0", StringComparison.Ordinal))).Select(c => (TimeSpan?)c.At).Min();
+            Assert.Empty(violations);
+            FaultReport.Write(output, "20% loss and 200 ms delay each way between nodes for a minute", run, [.. survivors.SelectMany(Subscribers)], moved, detected, FaultReport.Told(run, moved),
+                $"{during} publishes during the minute (3 publishers, one at a time each); removed: {(removed.Length == 0 ? "none" : string.Join(", ", removed.Select(node => "node " + (node + 1))))}; "
+                + string.Join("; ", Enumerable.Range(0, 3).Select(node => "node " + (node + 1) + " " + Describe(watches[node], TimeSpan.Zero))));
         }
         finally
         {
@@ -281,9 +253,36 @@ public sealed class LongFaultTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>The nodes still running, once each of them sees exactly them as members, all reachable.</summary>
+    private static async Task<int[]> SurvivorsAgreeAsync(ClusterNode[] nodes)
+    {
+        int[] survivors = [.. Enumerable.Range(0, nodes.Length).Where(node => !nodes[node].HasExited)];
+        Assert.NotEmpty(survivors);
+        foreach (int node in survivors)
+        {
+            await nodes[node].WaitUntilMemberAsync(survivors.Length, TimeSpan.FromSeconds(60));
+        }
+
+        return survivors;
+    }
+
     private static int[] Others(int node) => [.. Enumerable.Range(0, 3).Where(other => other != node)];
 
     private static string[] Subscribers(int node) => ["s" + node + "a", "s" + node + "b"];
+
+    /// <summary>A <see cref="HealthWatch"/> on every node, disposed together.</summary>
+    private sealed class WatchSet(ClusterNode[] nodes, Stopwatch clock) : IAsyncDisposable
+    {
+        public HealthWatch[] Watches { get; } = [.. nodes.Select(node => new HealthWatch(node, clock))];
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (HealthWatch watch in Watches)
+            {
+                await watch.DisposeAsync();
+            }
+        }
+    }
 
     /// <summary>The answers a node gave from <paramref name="from"/> on: "200 -> 503 (12.3 s) -> none (30.1 s)".</summary>
     private static string Describe(HealthWatch watch, TimeSpan from)
