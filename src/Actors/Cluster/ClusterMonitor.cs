@@ -67,7 +67,7 @@ internal sealed class ClusterMonitor : ReceiveActor
     /// </returns>
     public static (bool Member, string Description) Describe(Akka.Cluster.Cluster cluster, PauseDetector? pauses = null)
     {
-        (bool serving, string description) = Describe(cluster);
+        (bool serving, string description) = Membership(cluster);
         if (pauses?.Stale(PauseDetector.Now) is { } pause)
         {
             return (false, description + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; paused: the process stood still for {pause.TotalSeconds:F1} s, its view of the cluster is being renewed"));
@@ -76,7 +76,7 @@ internal sealed class ClusterMonitor : ReceiveActor
         return (serving, description);
     }
 
-    private static (bool Member, string Description) Describe(Akka.Cluster.Cluster cluster)
+    private static (bool Member, string Description) Membership(Akka.Cluster.Cluster cluster)
     {
         ClusterEvent.CurrentClusterState state = cluster.State;
         MemberStatus status = cluster.SelfMember.Status;
