@@ -40,6 +40,15 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     // waiting frame is kept (latest) or the oldest go first (drop-oldest).
     private readonly bool? _keepsLatest;
 
+    // Publishes taken in this run of the mailbox, delivered together when it has no more of them in a
+    // row (see OnReceive): a subscriber then gets one envelope for the burst instead of one per message.
+    // Bounded so that a subscriber's outbound buffer takes a burst as it took its messages one by one.
+    private const int MaxBurstMessages = 64;
+    private const int MaxBurstBytes = 64 * 1024;
+    private readonly List<PendingPublish> _burst = [];
+    private int _burstBytes;
+    private bool _deliverScheduled;
+
     public TopicActor(string name, TimeSpan idleTimeout, ServerMetrics metrics, TopicScope scope, NamespaceSettings? space = null, HistoryBudget? budget = null)
     {
         _name = name;
@@ -76,6 +85,9 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
     /// <summary>Nothing to keep this topic for: no subscriber here, and nothing its stream holds.</summary>
     private bool IsIdle => _subscribers.Count == 0 && _stream?.KeepsTopic != true && _presence?.HasLeaving != true;
 
+    /// <summary>Whether more messages wait in this actor's mailbox (a burst may be under way).</summary>
+    private bool MoreQueued => ((ActorCell)Context).Mailbox?.MessageQueue.HasMessages == true;
+
     /// <summary>The scheduler's clock (virtual in tests).</summary>
     internal DateTimeOffset Now => Context.System.Scheduler.Now;
 
@@ -90,6 +102,15 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
     /// <summary>Topic to registry: a subscriber arrived before the stop.</summary>
     internal sealed record StillActive(string Name);
+
+    /// <summary>Topic to itself: the publishes of the burst are all in; deliver them.</summary>
+    private sealed class DeliverBurst : Akka.Event.IDeadLetterSuppression
+    {
+        public static readonly DeliverBurst Instance = new();
+    }
+
+    /// <summary>A publish of the current burst: the message, and whom to acknowledge once it is delivered.</summary>
+    private readonly record struct PendingPublish(TopicMessage Message, object? Ack, IActorRef Sender);
 
     private sealed class IdleTick
     {
@@ -126,20 +147,50 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
         _presence?.Stopped();
         _replica?.Stopped();
         _stream?.Stopped();
+        DeliverPending(); // a burst taken before the stop is delivered, not dropped
         _metrics.Subscriptions.Dec(_subscribers.Count);
         _reach.Stopped(); // a pending batch goes to the cluster: nothing published is left behind
     }
 
     protected override void OnReceive(object message)
     {
+        // A burst is delivered before anything else is handled, so that a subscribe, an unsubscribe or
+        // a stop between two publishes sees them exactly as if each had been delivered on arrival.
+        if (_burst.Count > 0 && message is not Topic.Publish && message is not DeliverBurst)
+        {
+            DeliverPending();
+        }
+
         switch (message)
         {
             case Topic.Publish publish when _stream is not null:
                 _stream.Publish(publish, Sender);
                 break;
             case Topic.Publish publish:
-                Deliver(publish.Message, Audience.All);
-                _reach.Published(publish.Message, publish.Ack, Sender);
+                _burst.Add(new PendingPublish(publish.Message, publish.Ack, Sender));
+                _burstBytes += publish.Message.Data.Length;
+                if (_burst.Count >= MaxBurstMessages || _burstBytes >= MaxBurstBytes)
+                {
+                    DeliverPending();
+                }
+                else if (!_deliverScheduled)
+                {
+                    if (MoreQueued)
+                    {
+                        // Behind what is queued already: the publishes among it join this burst.
+                        _deliverScheduled = true;
+                        Self.Tell(DeliverBurst.Instance, ActorRefs.NoSender);
+                    }
+                    else
+                    {
+                        DeliverPending(); // nothing else waiting: no burst to wait for
+                    }
+                }
+
+                break;
+            case DeliverBurst:
+                _deliverScheduled = false;
+                DeliverPending();
                 break;
             case Topic.Subscribe { Since: not null } when _stream is null:
                 Sender.Tell(new TopicRefused(((Topic.Subscribe)message).Ack, PubSubError.BadRequest, "topic " + _name + " keeps no history: since is not allowed"));
@@ -242,6 +293,41 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// The publishes of the burst, in order: to every subscriber, as one envelope where it takes
+    /// batches; then each publisher is acknowledged (and the cluster told) as on arrival.
+    /// </summary>
+    private void DeliverPending()
+    {
+        if (_burst.Count == 0)
+        {
+            return;
+        }
+
+        if (_burst.Count == 1)
+        {
+            Deliver(_burst[0].Message, Audience.All);
+        }
+        else
+        {
+            var messages = new TopicMessage[_burst.Count];
+            for (int i = 0; i < messages.Length; i++)
+            {
+                messages[i] = _burst[i].Message;
+            }
+
+            Deliver(messages, Audience.All);
+        }
+
+        foreach (PendingPublish publish in _burst)
+        {
+            _reach.Published(publish.Message, publish.Ack, publish.Sender);
+        }
+
+        _burst.Clear();
+        _burstBytes = 0;
     }
 
     /// <summary>
