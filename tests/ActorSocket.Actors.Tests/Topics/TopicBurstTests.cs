@@ -177,6 +177,30 @@ public sealed class TopicBurstTests : TestKit
     }
 
     [Fact]
+    public void A_publisher_that_does_not_hear_itself_gets_the_burst_without_its_own_messages()
+    {
+        // Connections subscribe with an origin tag; a publish with "echo": false carries its publisher's.
+        TestProbe quiet = CreateTestProbe();
+        TestProbe other = CreateTestProbe();
+        _registry.Tell(new Topic.Subscribe("room", quiet.Ref, "subscribed", AcceptsBatches: true, Origin: 1));
+        _registry.Tell(new Topic.Subscribe("room", other.Ref, "subscribed", AcceptsBatches: true, Origin: 2));
+        Pump();
+        ExpectMsg("subscribed");
+        ExpectMsg("subscribed");
+
+        for (int i = 0; i < 4; i++)
+        {
+            TopicMessage message = Message(i);
+            message.Origin = i == 2 ? 2 : 1; // the third is the other's, also without its echo
+            _registry.Tell(new Topic.Publish(message));
+        }
+
+        Pump();
+        Assert.Equal(["2"], Drain(quiet).Messages);
+        Assert.Equal(["0", "1", "3"], Drain(other).Messages);
+    }
+
+    [Fact]
     public void A_burst_is_bounded_in_messages_and_in_bytes()
     {
         TestProbe batched = CreateTestProbe();
