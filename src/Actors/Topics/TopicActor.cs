@@ -144,10 +144,10 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
     protected override void PostStop()
     {
+        DeliverPending(); // a burst taken before the stop is delivered, not dropped
         _presence?.Stopped();
         _replica?.Stopped();
         _stream?.Stopped();
-        DeliverPending(); // a burst taken before the stop is delivered, not dropped
         _metrics.Subscriptions.Dec(_subscribers.Count);
         _reach.Stopped(); // a pending batch goes to the cluster: nothing published is left behind
     }
@@ -163,30 +163,17 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
         switch (message)
         {
+            case Topic.Publish publish when _stream is LocalStream local:
+                // Sequenced on arrival, delivered with its burst; the publisher's answer follows
+                // (the reach of a topic with history is local: it only answers).
+                TopicMessage sequenced = local.Sequence(publish, out object? reply);
+                TakeIntoBurst(new PendingPublish(sequenced, reply, Sender));
+                break;
             case Topic.Publish publish when _stream is not null:
                 _stream.Publish(publish, Sender);
                 break;
             case Topic.Publish publish:
-                _burst.Add(new PendingPublish(publish.Message, publish.Ack, Sender));
-                _burstBytes += publish.Message.Data.Length;
-                if (_burst.Count >= MaxBurstMessages || _burstBytes >= MaxBurstBytes)
-                {
-                    DeliverPending();
-                }
-                else if (!_deliverScheduled)
-                {
-                    if (MoreQueued)
-                    {
-                        // Behind what is queued already: the publishes among it join this burst.
-                        _deliverScheduled = true;
-                        Self.Tell(DeliverBurst.Instance, ActorRefs.NoSender);
-                    }
-                    else
-                    {
-                        DeliverPending(); // nothing else waiting: no burst to wait for
-                    }
-                }
-
+                TakeIntoBurst(new PendingPublish(publish.Message, publish.Ack, Sender));
                 break;
             case DeliverBurst:
                 _deliverScheduled = false;
@@ -292,6 +279,33 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A publish joins the burst: delivered now if the burst is full or nothing else waits in the
+    /// mailbox, else when the mailbox has given what waits behind it.
+    /// </summary>
+    private void TakeIntoBurst(PendingPublish publish)
+    {
+        _burst.Add(publish);
+        _burstBytes += publish.Message.Data.Length;
+        if (_burst.Count >= MaxBurstMessages || _burstBytes >= MaxBurstBytes)
+        {
+            DeliverPending();
+        }
+        else if (!_deliverScheduled)
+        {
+            if (MoreQueued)
+            {
+                // Behind what is queued already: the publishes among it join this burst.
+                _deliverScheduled = true;
+                Self.Tell(DeliverBurst.Instance, ActorRefs.NoSender);
+            }
+            else
+            {
+                DeliverPending(); // nothing else waiting: no burst to wait for
+            }
         }
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using ActorSocket.Actors.Metrics;
 using ActorSocket.Actors.Topics;
+using ActorSocket.Protocol.PubSub;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch;
@@ -27,7 +28,12 @@ public sealed class TopicBurstTests : TestKit
         : base(Config())
     {
         _registry = Sys.ActorOf(TopicRegistry.Props(
-            new TopicSettings { IdleTimeout = TimeSpan.FromMinutes(10), Dispatchers = ["manual-dispatcher"] },
+            new TopicSettings
+            {
+                IdleTimeout = TimeSpan.FromMinutes(10),
+                Dispatchers = ["manual-dispatcher"],
+                Namespaces = new NamespaceTable(new NamespaceSettings(), [new NamespaceSettings { Name = "log", HistorySize = 100, HistoryTtl = TimeSpan.FromMinutes(10) }]),
+            },
             new ServerMetrics()));
 
         // A top-level actor starts on the guardian's thread: once it answers, it takes messages directly.
@@ -198,6 +204,40 @@ public sealed class TopicBurstTests : TestKit
         Pump();
         Assert.Equal(["2"], Drain(quiet).Messages);
         Assert.Equal(["0", "1", "3"], Drain(other).Messages);
+    }
+
+    [Fact]
+    public void A_burst_on_a_topic_with_history_keeps_its_offsets_and_answers_each_publisher_with_its_position()
+    {
+        TestProbe batched = CreateTestProbe();
+        _registry.Tell(new Topic.Subscribe("log:x", batched.Ref, "subscribed", AcceptsBatches: true));
+        Pump();
+        ExpectMsg<Topic.Subscribed>(TimeSpan.Zero);
+
+        for (int i = 0; i < 3; i++)
+        {
+            _registry.Tell(new Topic.Publish(TopicMessage.Create("log:x", Encoding.UTF8.GetBytes("m" + i)), "p" + i) { WantsPosition = true });
+        }
+
+        Pump();
+        TopicMessages burst = batched.ExpectMsg<TopicMessages>(TimeSpan.Zero);
+        Assert.Equal(["m0", "m1", "m2"], burst.Messages.Select(Text));
+        Assert.Equal([1L, 2L, 3L], burst.Messages.Select(m => m.Offset));
+        var positions = new List<PubSubPosition>();
+        for (int i = 0; i < 3; i++)
+        {
+            Topic.Published published = ExpectMsg<Topic.Published>(TimeSpan.Zero);
+            Assert.Equal("p" + i, published.Ack);
+            Assert.Equal(i + 1, published.Position.Offset);
+            positions.Add(published.Position);
+        }
+
+        // The history holds the burst: a subscriber recovering from the first offset gets the rest.
+        TestProbe late = CreateTestProbe();
+        _registry.Tell(new Topic.Subscribe("log:x", late.Ref, "late", AcceptsBatches: true, Since: positions[0]));
+        Pump();
+        Assert.True(ExpectMsg<Topic.Subscribed>(TimeSpan.Zero).Recovered);
+        Assert.Equal(["m1", "m2"], Drain(late).Messages);
     }
 
     [Fact]
