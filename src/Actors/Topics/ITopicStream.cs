@@ -59,25 +59,11 @@ internal sealed class LocalStream : ITopicStream
     /// <inheritdoc />
     public void Publish(Topic.Publish publish, IActorRef sender)
     {
-        TopicMessage sequenced = Sequence(publish, out object? reply);
-        _topic.Deliver(sequenced, Audience.All);
-        if (reply is not null)
-        {
-            sender.Tell(reply);
-        }
-    }
-
-    /// <summary>
-    /// Gives a publish its offset and keeps it in the history, without delivering it (the topic
-    /// actor delivers it, alone or in a burst); <paramref name="reply"/> is what its publisher is
-    /// answered once it is delivered (its position, its acknowledgement, or nothing).
-    /// </summary>
-    public TopicMessage Sequence(Topic.Publish publish, out object? reply)
-    {
+        // Sequenced on arrival; the topic delivers it with its burst, then answers the publisher.
         TopicMessage sequenced = _history.Append(publish.Message, _topic.Now);
         ScheduleExpiry();
-        reply = publish.WantsPosition ? new Topic.Published(publish.Ack, new PubSubPosition(_history.Epoch, sequenced.Offset)) : publish.Ack;
-        return sequenced;
+        object? reply = publish.WantsPosition ? new Topic.Published(publish.Ack, new PubSubPosition(_history.Epoch, sequenced.Offset)) : publish.Ack;
+        _topic.TakeIntoBurst(sequenced, reply, sender);
     }
 
     /// <inheritdoc />

@@ -163,17 +163,11 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
         switch (message)
         {
-            case Topic.Publish publish when _stream is LocalStream local:
-                // Sequenced on arrival, delivered with its burst; the publisher's answer follows
-                // (the reach of a topic with history is local: it only answers).
-                TopicMessage sequenced = local.Sequence(publish, out object? reply);
-                TakeIntoBurst(new PendingPublish(sequenced, reply, Sender));
-                break;
             case Topic.Publish publish when _stream is not null:
                 _stream.Publish(publish, Sender);
                 break;
             case Topic.Publish publish:
-                TakeIntoBurst(new PendingPublish(publish.Message, publish.Ack, Sender));
+                TakeIntoBurst(publish.Message, publish.Ack, Sender);
                 break;
             case DeliverBurst:
                 _deliverScheduled = false;
@@ -284,12 +278,14 @@ internal sealed class TopicActor : UntypedActor, IWithTimers
 
     /// <summary>
     /// A publish joins the burst: delivered now if the burst is full or nothing else waits in the
-    /// mailbox, else when the mailbox has given what waits behind it.
+    /// mailbox, else when the mailbox has given what waits behind it. Then <paramref name="ack"/>
+    /// goes to <paramref name="sender"/> through the topic's reach (a topic with history on one node,
+    /// whose stream calls this with the sequenced message, has a reach that only answers).
     /// </summary>
-    private void TakeIntoBurst(PendingPublish publish)
+    internal void TakeIntoBurst(TopicMessage message, object? ack, IActorRef sender)
     {
-        _burst.Add(publish);
-        _burstBytes += publish.Message.Data.Length;
+        _burst.Add(new PendingPublish(message, ack, sender));
+        _burstBytes += message.Data.Length;
         if (_burst.Count >= MaxBurstMessages || _burstBytes >= MaxBurstBytes)
         {
             DeliverPending();
