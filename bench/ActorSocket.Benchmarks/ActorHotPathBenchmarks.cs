@@ -88,7 +88,7 @@ public class ActorHotPathBenchmarks
         _delivered = new CountdownEvent(Subscribers);
         for (int i = 0; i < Subscribers; i++)
         {
-            IActorRef subscriber = _system.ActorOf(Props.Create(() => new Counter(_delivered)));
+            IActorRef subscriber = _system.ActorOf(Props.Create(() => new DeliveryCounter(_delivered)));
             _topics.Ask<string>(new Topic.Subscribe("bench", subscriber, "ok"), TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
         }
 
@@ -105,10 +105,5 @@ public class ActorHotPathBenchmarks
         _delivered!.Reset();
         _topics!.Tell(new Topic.Publish(_message!));
         _delivered.Wait();
-    }
-
-    private sealed class Counter(CountdownEvent delivered) : UntypedActor
-    {
-        protected override void OnReceive(object message) => delivered.Signal();
     }
 }

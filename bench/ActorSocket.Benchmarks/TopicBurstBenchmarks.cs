@@ -32,7 +32,7 @@ public class TopicBurstBenchmarks
         _delivered = new CountdownEvent(Subscribers * Burst);
         for (int i = 0; i < Subscribers; i++)
         {
-            IActorRef subscriber = _system.ActorOf(Props.Create(() => new Counter(_delivered)));
+            IActorRef subscriber = _system.ActorOf(Props.Create(() => new DeliveryCounter(_delivered)));
             _topics.Ask<string>(new Topic.Subscribe("bench", subscriber, "ok", AcceptsBatches: Batches), TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
         }
 
@@ -53,21 +53,5 @@ public class TopicBurstBenchmarks
         }
 
         _delivered.Wait();
-    }
-
-    private sealed class Counter(CountdownEvent delivered) : UntypedActor
-    {
-        protected override void OnReceive(object message)
-        {
-            switch (message)
-            {
-                case TopicMessages many:
-                    delivered.Signal(many.Messages.Count);
-                    break;
-                case TopicMessage:
-                    delivered.Signal();
-                    break;
-            }
-        }
     }
 }
