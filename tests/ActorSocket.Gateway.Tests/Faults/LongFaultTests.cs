@@ -53,11 +53,9 @@ public sealed class LongFaultTests(ITestOutputHelper output)
 
             await run.PublishedAtLeastAsync(200);
             await run.StopPublishingAsync();
-            IReadOnlyList<string> violations = await run.SettleAndCheckAsync();
-            FaultReport.Print(output, violations);
             string[] moved = Subscribers(paused);
+            IReadOnlyList<string> violations = await SettleAsync(run, moved);
             Assert.All(moved, subscriber => Assert.Contains(true, run.History.Resubscribes(subscriber, run.Topic)));
-            Assert.All(moved, subscriber => Assert.Contains((subscriber, 1012), run.Closes));
             Assert.False(watch.HealthySince(resumed), "the paused node answered 200 after it resumed: " + string.Join("; ", watch.Changes));
             TimeSpan? detected = majority.Changes.Where(c => c.Member.Contains("unreachable 1", StringComparison.Ordinal)).Select(c => (TimeSpan?)c.At).FirstOrDefault();
             Assert.Empty(violations);
@@ -97,10 +95,8 @@ public sealed class LongFaultTests(ITestOutputHelper output)
             await run.PublishedAtLeastAsync(200);
             await lab.HealAsync();
             await run.StopPublishingAsync();
-            IReadOnlyList<string> violations = await run.SettleAndCheckAsync();
-            FaultReport.Print(output, violations);
             string[] moved = [.. Subscribers(Cut), "p" + Cut];
-            Assert.All(moved, client => Assert.Contains((client, 1012), run.Closes));
+            IReadOnlyList<string> violations = await SettleAsync(run, moved);
             Assert.All(Subscribers(Cut), subscriber => Assert.Contains(true, run.History.Resubscribes(subscriber, run.Topic)));
             TimeSpan? detected = minority.First(503, TimeSpan.Zero);
             Assert.NotNull(detected);
@@ -143,11 +139,8 @@ public sealed class LongFaultTests(ITestOutputHelper output)
             await run.PublishedAtLeastAsync(200);
             await lab.HealAsync();
             await run.StopPublishingAsync();
-            IReadOnlyList<string> violations = await run.SettleAndCheckAsync();
-            FaultReport.Print(output, violations);
-            int[] removed = [.. Enumerable.Range(0, 3).Except(survivors)];
-            string[] moved = [.. removed.SelectMany(Subscribers)];
-            Assert.All(moved, subscriber => Assert.Contains((subscriber, 1012), run.Closes));
+            (int[] removed, string[] moved) = Removed(survivors);
+            IReadOnlyList<string> violations = await SettleAsync(run, moved);
             foreach (int node in removed)
             {
                 TimeSpan? unready = watches[node].First(503, TimeSpan.Zero);
@@ -192,11 +185,8 @@ public sealed class LongFaultTests(ITestOutputHelper output)
 
             await run.PublishedAtLeastAsync(200);
             await run.StopPublishingAsync();
-            IReadOnlyList<string> violations = await run.SettleAndCheckAsync();
-            FaultReport.Print(output, violations);
-            int[] removed = [.. Enumerable.Range(0, 3).Except(survivors)];
-            string[] moved = [.. removed.SelectMany(Subscribers)];
-            Assert.All(moved, subscriber => Assert.Contains((subscriber, 1012), run.Closes));
+            (int[] removed, string[] moved) = Removed(survivors);
+            IReadOnlyList<string> violations = await SettleAsync(run, moved);
             TimeSpan? detected = watches.SelectMany(w => w.Changes).Where(c => c.At > TimeSpan.Zero && (c.Status != 200 || !c.Member.Contains("unreachable 0", StringComparison.Ordinal))).Select(c => (TimeSpan?)c.At).Min();
             Assert.Empty(violations);
             FaultReport.Write(output, "20% loss and 200 ms delay each way between nodes for a minute", run, [.. survivors.SelectMany(Subscribers)], moved, detected, FaultReport.Told(run, moved),
@@ -238,8 +228,7 @@ public sealed class LongFaultTests(ITestOutputHelper output)
 
             TimeSpan took = clock.Elapsed;
             await run.StopPublishingAsync();
-            IReadOnlyList<string> violations = await run.SettleAndCheckAsync();
-            FaultReport.Print(output, violations);
+            IReadOnlyList<string> violations = await SettleAsync(run, []);
             string[] all = [.. Enumerable.Range(0, 3).SelectMany(Subscribers)];
             Assert.All(all, subscriber => Assert.All(run.History.Resubscribes(subscriber, run.Topic), recovered => Assert.True(recovered)));
             Assert.Empty(violations);
@@ -264,6 +253,26 @@ public sealed class LongFaultTests(ITestOutputHelper output)
         }
 
         return survivors;
+    }
+
+    /// <summary>
+    /// Lets the run settle and prints what the history checker found; every client of
+    /// <paramref name="moved"/> was told to reconnect elsewhere (1012). The violations are returned for
+    /// the test to assert once its report is written.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> SettleAsync(FaultRun run, IEnumerable<string> moved)
+    {
+        IReadOnlyList<string> violations = await run.SettleAndCheckAsync();
+        FaultReport.Print(output, violations);
+        Assert.All(moved, client => Assert.Contains((client, 1012), run.Closes));
+        return violations;
+    }
+
+    /// <summary>The nodes the cluster removed, given its <paramref name="survivors"/>, and their subscribers.</summary>
+    private static (int[] Removed, string[] Moved) Removed(int[] survivors)
+    {
+        int[] removed = [.. Enumerable.Range(0, 3).Except(survivors)];
+        return (removed, [.. removed.SelectMany(Subscribers)]);
     }
 
     private static int[] Others(int node) => [.. Enumerable.Range(0, 3).Where(other => other != node)];
